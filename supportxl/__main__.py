@@ -1,0 +1,3 @@
+from supportxl.cli import main
+
+main()
