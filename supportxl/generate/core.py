@@ -277,7 +277,7 @@ def _planted_effects(params: GeneratorParams, pools: Pools) -> dict[str, object]
     if planted.slow_industry:
         effects["slow_industry"] = planted.slow_industry
         effects["slow_industry_factor"] = planted.slow_industry_factor
-    if planted.low_csat_agent:
+    if 0 < planted.low_csat_agent <= params.agents:
         effects["low_csat_agent"] = str(pools.agent_names[planted.low_csat_agent - 1])
         effects["low_csat_agent_id"] = f"AG-{planted.low_csat_agent:03d}"
     return effects

@@ -44,6 +44,10 @@ def escalation_events(rng: np.random.Generator, *, ticket_ids: np.ndarray, tier:
                       communications_mean: float) -> pd.DataFrame:
     """One row per activity on an escalated ticket (``tier`` is 1 or 2 for Tier 2 or Tier 3)."""
     m = len(ticket_ids)
+    if m == 0:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in (
+            ("ticket_id", np.int64), ("step", np.int64), ("timestamp", "datetime64[ns]"),
+            ("stakeholder", object), ("counterpart", object), ("activity", object))})
     scripts = {1: TIER2_SCRIPT, 2: TIER3_SCRIPT}
     script_len = np.where(tier == 2, len(TIER3_SCRIPT), len(TIER2_SCRIPT))
     extra = rng.poisson(communications_mean, m)

@@ -110,7 +110,8 @@ class SlaPolicy:
 
 @dataclass(frozen=True)
 class Planted:
-    """Effects a good dashboard should reveal. An empty industry or agent 0 turns one off."""
+    """Effects a good dashboard should reveal. An empty industry or agent 0 turns one off;
+    an agent number beyond the team's size plants nothing."""
 
     slow_industry: str = "Healthcare"
     slow_industry_factor: float = 1.8
@@ -289,10 +290,10 @@ def validate_params(params: GeneratorParams) -> None:
             f"planted.slow_industry '{planted.slow_industry}' is not in industry_mix "
             f"(choose from: {', '.join(params.industry_mix)}, or \"\" for none)."
         )
-    if not 0 <= planted.low_csat_agent <= params.agents:
+    if planted.low_csat_agent < 0:
         raise ParameterError(
-            f"planted.low_csat_agent must be an agent number from 1 to {params.agents} "
-            f"(or 0 for none), found {planted.low_csat_agent}."
+            f"planted.low_csat_agent must be an agent number (or 0 for none), "
+            f"found {planted.low_csat_agent}."
         )
 
 
