@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,10 +13,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from supportxl import __version__
-from supportxl.dataset import write_dataset
+from supportxl.dataset import read_dataset, write_dataset
 from supportxl.errors import SupportxlError
 from supportxl.generate import GENERATION_STEPS, generate as generate_dataset, load_params
-from supportxl.paths import DEFAULT_DATA_DIR
+from supportxl.paths import DEFAULT_DATA_DIR, DEFAULT_WORKBOOK
 from supportxl.progress import NoProgress
 
 app = typer.Typer(
@@ -74,19 +75,48 @@ def _main(
     """Turn support-ticket data into an Excel dashboard people actually use."""
 
 
+def _generator_params(tickets, seed, year, start, end, accounts, agents, locale, scenario):
+    return load_params(scenario, dict(tickets=tickets, seed=seed, start=start, end=end,
+                                      accounts=accounts, agents=agents, locale=locale), year=year)
+
+
+def _command_line(name: str, *arguments: object, **options: object) -> str:
+    """The command that reproduces this run, recorded on the About sheet."""
+    parts = ["supportxl", name, *(shlex.quote(str(a)) for a in arguments)]
+    for key, value in options.items():
+        if value is None or value is False:
+            continue
+        flag = "--" + key.replace("_", "-")
+        parts += [flag] if value is True else [flag, shlex.quote(str(value))]
+    return " ".join(parts)
+
+
+TICKETS_OPT = typer.Option(None, "--tickets", "-n", help="Number of tickets [default: 50000].")
+SEED_OPT = typer.Option(None, "--seed", help="Random seed; same seed, same files [default: 42].")
+YEAR_OPT = typer.Option(None, "--year", help="Calendar year to cover [default: last year].")
+START_OPT = typer.Option(None, "--start", help="First day, YYYY-MM-DD (overrides --year).")
+END_OPT = typer.Option(None, "--end", help="Last day, YYYY-MM-DD (overrides --year).")
+ACCOUNTS_OPT = typer.Option(None, "--accounts", help="Number of customer accounts [default: 400].")
+AGENTS_OPT = typer.Option(None, "--agents", help="Number of support agents [default: 60].")
+LOCALE_OPT = typer.Option(None, "--locale", help="Faker locale for names [default: en_US].")
+SCENARIO_OPT = typer.Option(None, "--scenario", help="Scenario TOML with all generator parameters; flags override it.")
+TEMPLATE_OPT = typer.Option(None, "--template", "-t", help="Report template: a shipped name (dashboard) or a .toml path.")
+QUIET_OPT = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
+
+
 @app.command()
 def generate(
-    tickets: Optional[int] = typer.Option(None, "--tickets", "-n", help="Number of tickets [default: 50000]."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed; same seed, same files [default: 42]."),
-    year: Optional[int] = typer.Option(None, "--year", help="Calendar year to cover [default: last year]."),
-    start: Optional[str] = typer.Option(None, "--start", help="First day, YYYY-MM-DD (overrides --year)."),
-    end: Optional[str] = typer.Option(None, "--end", help="Last day, YYYY-MM-DD (overrides --year)."),
-    accounts: Optional[int] = typer.Option(None, "--accounts", help="Number of customer accounts [default: 400]."),
-    agents: Optional[int] = typer.Option(None, "--agents", help="Number of support agents [default: 60]."),
-    locale: Optional[str] = typer.Option(None, "--locale", help="Faker locale for names [default: en_US]."),
-    scenario: Optional[Path] = typer.Option(None, "--scenario", help="Scenario TOML with all generator parameters; flags override it."),
+    tickets: Optional[int] = TICKETS_OPT,
+    seed: Optional[int] = SEED_OPT,
+    year: Optional[int] = YEAR_OPT,
+    start: Optional[str] = START_OPT,
+    end: Optional[str] = END_OPT,
+    accounts: Optional[int] = ACCOUNTS_OPT,
+    agents: Optional[int] = AGENTS_OPT,
+    locale: Optional[str] = LOCALE_OPT,
+    scenario: Optional[Path] = SCENARIO_OPT,
     out_dir: Path = typer.Option(DEFAULT_DATA_DIR, "--out", "-o", help="Folder to write the CSV files and manifest.json into."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+    quiet: bool = QUIET_OPT,
 ) -> None:
     """Generate a realistic, seeded year of support data as CSV files.
 
@@ -96,25 +126,103 @@ def generate(
 
       supportxl generate --tickets 200000 --year 2024 --seed 7 --out output/data-2024
 
-      supportxl generate --scenario templates/scenarios/peak_season.toml --agents 80
+      supportxl generate --scenario templates/scenarios/baseline.toml --agents 80
     """
     with _user_errors():
-        params = load_params(scenario, dict(tickets=tickets, seed=seed, start=start, end=end,
-                                            accounts=accounts, agents=agents, locale=locale), year=year)
+        params = _generator_params(tickets, seed, year, start, end, accounts, agents, locale, scenario)
         began = time.perf_counter()
         with _progress(GENERATION_STEPS + 1, quiet) as progress:
             dataset = generate_dataset(params, progress)
             write_dataset(dataset, out_dir)
             progress.step("Writing CSV files")
         if not quiet:
-            rows = dataset.manifest["rows"]
-            out.print(
-                f"Generated {rows['tickets']:,} tickets from {params.period_start} to {params.period_end} "
-                f"({rows['accounts']:,} accounts, {rows['agents']:,} agents, "
-                f"{rows['escalation_events']:,} escalation events; seed {params.seed}) "
-                f"in {out_dir} in {time.perf_counter() - began:.1f} s.",
-                soft_wrap=True,
-            )
+            _say_generated(dataset, params, out_dir, time.perf_counter() - began)
+
+
+def _say_generated(dataset, params, where, seconds: float) -> None:
+    rows = dataset.manifest["rows"]
+    out.print(
+        f"Generated {rows['tickets']:,} tickets from {params.period_start} to {params.period_end} "
+        f"({rows['accounts']:,} accounts, {rows['agents']:,} agents, "
+        f"{rows['escalation_events']:,} escalation events; seed {params.seed}) "
+        f"in {where} in {seconds:.1f} s.",
+        soft_wrap=True,
+    )
+
+
+def _say_built(result) -> None:
+    out.print(f"Wrote {result.path} ({result.path.stat().st_size / 1e6:.1f} MB, {len(result.sheets)} sheets, "
+              f"{result.tickets:,} tickets) in {result.seconds:.1f} s.", soft_wrap=True)
+    for warning in result.warnings:
+        err.print(f"Warning: {warning}", markup=False, soft_wrap=True)
+
+
+@app.command()
+def build(
+    source: Path = typer.Argument(..., help="A folder written by 'supportxl generate'."),
+    output: Path = typer.Option(DEFAULT_WORKBOOK, "--output", "-o", help="The .xlsx file to write."),
+    template: Optional[str] = TEMPLATE_OPT,
+    quiet: bool = QUIET_OPT,
+) -> None:
+    """Build the Excel dashboard from support data.
+
+    Examples:
+
+      supportxl build output/data
+
+      supportxl build output/data -o output/q4.xlsx --template my_template.toml
+    """
+    from supportxl.template import load_template
+    from supportxl.workbook.builder import BUILD_STEPS, build_workbook
+
+    with _user_errors():
+        report_template = load_template(template)
+        dataset = read_dataset(source)
+        command = _command_line("build", source, output=output, template=template)
+        with _progress(BUILD_STEPS, quiet) as progress:
+            result = build_workbook(dataset, output, report_template, command=command, progress=progress)
+        if not quiet:
+            _say_built(result)
+
+
+@app.command()
+def report(
+    tickets: Optional[int] = TICKETS_OPT,
+    seed: Optional[int] = SEED_OPT,
+    year: Optional[int] = YEAR_OPT,
+    start: Optional[str] = START_OPT,
+    end: Optional[str] = END_OPT,
+    accounts: Optional[int] = ACCOUNTS_OPT,
+    agents: Optional[int] = AGENTS_OPT,
+    locale: Optional[str] = LOCALE_OPT,
+    scenario: Optional[Path] = SCENARIO_OPT,
+    template: Optional[str] = TEMPLATE_OPT,
+    output: Path = typer.Option(DEFAULT_WORKBOOK, "--output", "-o", help="The .xlsx file to write."),
+    quiet: bool = QUIET_OPT,
+) -> None:
+    """Generate a year of data and build its dashboard in one go.
+
+    Examples:
+
+      supportxl report
+
+      supportxl report --tickets 20000 --seed 7 --year 2024 -o output/demo.xlsx
+    """
+    from supportxl.template import load_template
+    from supportxl.workbook.builder import BUILD_STEPS, build_workbook
+
+    with _user_errors():
+        params = _generator_params(tickets, seed, year, start, end, accounts, agents, locale, scenario)
+        report_template = load_template(template)
+        command = _command_line(
+            "report", tickets=params.tickets, seed=params.seed, start=params.period_start,
+            end=params.period_end, accounts=accounts, agents=agents, locale=locale,
+            scenario=scenario, template=template, output=output)
+        with _progress(GENERATION_STEPS + BUILD_STEPS, quiet) as progress:
+            dataset = generate_dataset(params, progress)
+            result = build_workbook(dataset, output, report_template, command=command, progress=progress)
+        if not quiet:
+            _say_built(result)
 
 
 def main() -> None:

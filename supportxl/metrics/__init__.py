@@ -1,0 +1,1 @@
+"""KPI catalogue, business calendar and the derived ticket table."""

@@ -1,0 +1,97 @@
+"""The derived ticket table: canonical columns plus everything the KPIs are computed from.
+
+One row per ticket, keyed as in ``columns.TICKET_SHEET_COLUMNS``. The same frame feeds the
+pandas side of every KPI and the Tickets sheet, so a formula's cached value and the cells
+it reads always come from one computation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from supportxl.dataset import Dataset
+from supportxl.metrics.calendar import business_hours
+from supportxl.template import ReportTemplate
+
+WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+UNKNOWN = "Unknown"
+HOURS_DECIMALS = 6  # durations are rounded so the value written equals the value computed
+_ACCOUNT_FIELDS = {"name": "account", "industry": "industry", "country": "country",
+                   "region": "region", "segment": "segment"}
+
+
+def derive_tickets(dataset: Dataset, template: ReportTemplate) -> pd.DataFrame:
+    t = dataset.tickets
+    as_of = dataset.as_of
+    accounts = dataset.accounts.drop_duplicates("account_id").set_index("account_id")
+    frame = pd.DataFrame({"ticket_id": t["ticket_id"].to_numpy()})
+    for key in ("created_at", "first_response_at", "resolved_at"):
+        frame[key] = t[key].to_numpy(dtype="datetime64[ns]")
+    for key in ("status", "priority", "channel", "issue_type", "team", "agent", "account_id"):
+        frame[key] = _text(t[key])
+    for source, key in _ACCOUNT_FIELDS.items():
+        frame[key] = _text(frame["account_id"].map(accounts[source]) if source in accounts else None,
+                           len(frame))
+    for key in ("requester_name", "requester_email", "subject"):
+        frame[key] = t[key].fillna("").astype(str).to_numpy(dtype=object)
+    frame["csat"] = pd.array(t["csat"], dtype="Int64")
+    escalated = t["escalated"].to_numpy(dtype=bool)
+    frame["escalated"] = np.where(escalated, "Yes", "No").astype(object)
+    frame["escalation_tier"] = _text(t["escalation_tier"])
+    frame["reopen_count"] = t["reopen_count"].fillna(0).to_numpy(dtype=np.int64)
+    frame["agent_replies"] = t["agent_replies"].fillna(0).to_numpy(dtype=np.int64)
+
+    created = frame["created_at"]
+    frame["month"] = created.dt.to_period("M").dt.to_timestamp()
+    frame["weekday"] = np.array(WEEKDAY_LABELS, dtype=object)[created.dt.day_of_week.to_numpy()]
+    frame["hour"] = created.dt.hour.to_numpy(dtype=np.int64)
+
+    responded = frame["first_response_at"].notna()
+    resolved = frame["resolved_at"].notna()
+    frame["frt_hours"] = _hours(frame["first_response_at"] - created)
+    frame["ttr_hours"] = _hours(frame["resolved_at"] - created)
+    open_for = _hours(pd.Series(as_of - created))
+    if template.calendar is not None:
+        cal = template.calendar
+        frame["frt_business_hours"] = _round(business_hours(created, frame["first_response_at"], cal))
+        frame["ttr_business_hours"] = _round(business_hours(created, frame["resolved_at"], cal))
+        as_of_column = pd.Series(np.full(len(frame), as_of.to_datetime64()))
+        open_for = pd.Series(_round(business_hours(created, as_of_column, cal)))
+        response_clock, resolution_clock = frame["frt_business_hours"], frame["ttr_business_hours"]
+    else:
+        response_clock, resolution_clock = frame["frt_hours"], frame["ttr_hours"]
+    # An open ticket's clock keeps running until the end of the period.
+    frame["response_clock"] = np.where(responded, response_clock, open_for)
+    frame["resolution_clock"] = np.where(resolved, resolution_clock, open_for)
+    age = np.floor((as_of - created).dt.total_seconds() / 86_400)
+    frame["age_days"] = pd.array(np.where(resolved, np.nan, age), dtype="Int64")
+    frame["fcr"] = (resolved & (frame["agent_replies"] == 1) & ~escalated
+                    & (frame["reopen_count"] == 0)).astype(np.int64)
+
+    sla = template.sla
+    frame["response_target"] = frame["priority"].map(sla.first_response_hours).astype(float)
+    frame["resolution_target"] = frame["priority"].map(sla.resolution_hours).astype(float)
+    frame["response_breached"] = (frame["response_clock"] > frame["response_target"]).astype(np.int64)
+    frame["resolution_breached"] = (frame["resolution_clock"] > frame["resolution_target"]).astype(np.int64)
+    over = (frame["resolution_clock"] - frame["resolution_target"]).clip(lower=0).fillna(0.0)
+    frame["hours_over_target"] = over
+    frame["breach_cost"] = over * frame["priority"].map(sla.cost_per_breach_hour).astype(float).fillna(0.0)
+    return frame
+
+
+def _text(values, length: int | None = None) -> np.ndarray:
+    """Categorical text with blanks as 'Unknown'."""
+    if values is None:
+        return np.full(length, UNKNOWN, dtype=object)
+    series = pd.Series(values).astype(object)
+    series = series.where(series.notna() & (series.astype(str).str.strip() != ""), UNKNOWN)
+    return series.astype(str).to_numpy(dtype=object)
+
+
+def _hours(delta: pd.Series) -> np.ndarray:
+    return _round(delta.dt.total_seconds().to_numpy(dtype=float) / 3600)
+
+
+def _round(values) -> np.ndarray:
+    return np.round(np.asarray(values, dtype=float), HOURS_DECIMALS)

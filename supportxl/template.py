@@ -1,0 +1,107 @@
+"""Report templates: what the workbook contains and the policy its formulas apply.
+
+A template is a TOML file parsed once into a frozen ReportTemplate; the builders never
+see raw dictionaries. Shipped templates live in templates/*.toml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from supportxl.config import from_data, read_toml
+from supportxl.errors import ParameterError
+from supportxl.generate.params import PRIORITIES
+from supportxl.metrics.calendar import BusinessCalendar
+from supportxl.paths import TEMPLATES_DIR
+
+DEFAULT_TEMPLATE = "dashboard"
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    """Targets per priority; a ticket breaches when its clock exceeds the target."""
+
+    first_response_hours: dict[str, float] = field(default_factory=lambda: {
+        "Critical": 1.0, "High": 4.0, "Medium": 8.0, "Low": 24.0})
+    resolution_hours: dict[str, float] = field(default_factory=lambda: {
+        "Critical": 4.0, "High": 12.0, "Medium": 24.0, "Low": 48.0})
+    cost_per_breach_hour: dict[str, float] = field(default_factory=lambda: {
+        "Critical": 250.0, "High": 120.0, "Medium": 60.0, "Low": 30.0})
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What good looks like; the dashboard compares each KPI with its target."""
+
+    resolution_compliance: float = 0.8
+    response_compliance: float = 0.85
+    csat: float = 0.88
+    escalation_rate: float = 0.2
+    reopen_rate: float = 0.04
+    fcr: float = 0.35
+    median_first_response_hours: float = 2.0
+    median_resolution_hours: float = 12.0
+
+
+@dataclass(frozen=True)
+class ReportTemplate:
+    name: str = DEFAULT_TEMPLATE
+    title: str = "Support Performance Dashboard"
+    description: str = "Everything: dashboard, summaries, escalations, insights and the data."
+    csat_good_threshold: int = 4
+    top_accounts: int = 25
+    sla: SlaPolicy = field(default_factory=SlaPolicy)
+    targets: Targets = field(default_factory=Targets)
+    calendar: BusinessCalendar | None = None
+    source: str = "built-in defaults"
+
+    @property
+    def business_hours(self) -> bool:
+        return self.calendar is not None
+
+
+def load_template(name_or_path: str | Path | None = None) -> ReportTemplate:
+    """A shipped template by name (``dashboard``) or a TOML file by path."""
+    name_or_path = name_or_path or DEFAULT_TEMPLATE
+    path = Path(name_or_path)
+    if path.suffix != ".toml":
+        shipped = TEMPLATES_DIR / f"{name_or_path}.toml"
+        if not shipped.is_file():
+            raise ParameterError(
+                f"unknown template '{name_or_path}' (shipped templates: "
+                f"{', '.join(shipped_templates())}; or give a path to a .toml file)."
+            )
+        path = shipped
+    data = read_toml(path)
+    template = from_data(ReportTemplate, {**data, "source": str(path)}, source=str(path))
+    validate_template(template, str(path))
+    return template
+
+
+def shipped_templates() -> list[str]:
+    return sorted(p.stem for p in TEMPLATES_DIR.glob("*.toml"))
+
+
+def validate_template(template: ReportTemplate, source: str) -> None:
+    for name, table in (("sla.first_response_hours", template.sla.first_response_hours),
+                        ("sla.resolution_hours", template.sla.resolution_hours),
+                        ("sla.cost_per_breach_hour", template.sla.cost_per_breach_hour)):
+        unknown = [k for k in table if k not in PRIORITIES]
+        missing = [k for k in PRIORITIES if k not in table]
+        if unknown or missing:
+            raise ParameterError(
+                f"{source}: {name} needs exactly the priorities {', '.join(PRIORITIES)} "
+                f"(found: {', '.join(table) or 'none'})."
+            )
+        for key, value in table.items():
+            if value < 0 or (value == 0 and "cost" not in name):
+                raise ParameterError(f"{source}: {name}.{key} must be above 0, found {value}.")
+    if not 1 <= template.csat_good_threshold <= 5:
+        raise ParameterError(
+            f"{source}: csat_good_threshold must be between 1 and 5, found {template.csat_good_threshold}."
+        )
+    if template.top_accounts < 1:
+        raise ParameterError(f"{source}: top_accounts must be at least 1, found {template.top_accounts}.")
+    if template.calendar is not None:
+        template.calendar.validate()

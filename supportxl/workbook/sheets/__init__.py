@@ -1,0 +1,1 @@
+"""One module per kind of sheet; each exposes ``write(ctx, worksheet)``-style builders."""

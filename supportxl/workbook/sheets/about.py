@@ -1,0 +1,91 @@
+"""About: what produced the file, how to regenerate it, and what every KPI means."""
+
+from __future__ import annotations
+
+import json
+
+from xlsxwriter.worksheet import Worksheet
+
+from supportxl import __version__
+from supportxl.metrics.kpis import CATALOGUE
+from supportxl.workbook.context import BuildContext
+
+SHEET_GUIDE = {
+    "Trend": "Monthly volume, response and resolution times (mean, median, P90), SLA breaches, "
+             "CSAT, escalation, reopen, FCR and month-end backlog.",
+    "Channels": "Tickets by month x channel and channel x issue type.",
+    "SLA": "Priority x SLA outcome, hours over target and the breach cost proxy.",
+    "Segments": "Industry, region and country compared.",
+    "Top Accounts": "The busiest accounts and their cumulative share of tickets.",
+    "Agent Performance": "Per agent volume, speed, CSAT, breaches and workload vs team mean.",
+    "Heatmap": "When tickets arrive: weekday x hour of day.",
+    "Backlog": "Open tickets at period end by age and priority.",
+    "Settings": "SLA targets, costs, thresholds and targets; edit them and the workbook follows.",
+    "About": "This page.",
+    "Tickets": "One row per ticket with derived durations and live SLA flags.",
+    "Accounts": "Customer accounts.",
+    "Agents": "Support agents and their teams.",
+    "Escalation Log": "Every activity on escalated tickets.",
+}
+
+
+def write_about(ctx: BuildContext, ws: Worksheet, *, command: str | None, sheets: list[str]) -> None:
+    f = ctx.formats
+    manifest = ctx.dataset.manifest
+    start, end = ctx.dataset.period
+    ws.set_column(0, 0, 30)
+    ws.set_column(1, 1, 90)
+    ws.set_column(2, 2, 60)
+    ws.write_string(0, 0, "About this workbook", f.get("title"))
+    rows = [
+        ("Report", ctx.template.title),
+        ("Produced by", f"supportxl {__version__}"),
+        ("Data source", _source(manifest)),
+        ("Period", f"{start:%Y-%m-%d} to {end:%Y-%m-%d}"),
+        ("Data as of", f"{ctx.dataset.as_of:%Y-%m-%d %H:%M}"),
+        ("Tickets", f"{len(ctx.frame):,}"),
+        ("Template", f"{ctx.template.name} ({ctx.template.source})"),
+        ("Seed", str(manifest.get("seed", "not applicable"))),
+        ("Regenerate with", command or "not recorded"),
+    ]
+    if "parameters" in manifest:
+        rows.append(("Generator parameters", json.dumps(manifest["parameters"], sort_keys=True)))
+    row = 2
+    for label, value in rows:
+        ws.write_string(row, 0, label, f.get("label"))
+        ws.write_string(row, 1, value, f.get("wrap"))
+        row += 1
+
+    row += 1
+    ws.write_string(row, 0, "Sheets", f.get("section"))
+    row += 1
+    for name in sheets:
+        ws.write_string(row, 0, name, f.get("label"))
+        ws.write_string(row, 1, SHEET_GUIDE.get(name, ""), f.get("wrap"))
+        row += 1
+
+    row += 1
+    ws.write_string(row, 0, "KPI definitions", f.get("section"))
+    row += 1
+    for j, header in enumerate(("KPI", "Definition", "Formula over the whole Tickets table")):
+        ws.write_string(row, j, header, f.get("header"))
+    row += 1
+    for item in CATALOGUE:
+        ws.write_string(row, 0, item.name, f.get("label"))
+        ws.write_string(row, 1, item.definition, f.get("wrap"))
+        ws.write_string(row, 2, item.excel(), f.get("note"))
+        row += 1
+
+    if ctx.warnings:
+        row += 1
+        ws.write_string(row, 0, "Warnings", f.get("section"))
+        for warning in ctx.warnings:
+            row += 1
+            ws.write_string(row, 1, warning, f.get("wrap"))
+
+
+def _source(manifest: dict) -> str:
+    if manifest.get("source") == "generator":
+        return (f"supportxl generator, scenario '{manifest.get('parameters', {}).get('name', '?')}' "
+                f"(synthetic data)")
+    return str(manifest.get("source", "unknown"))

@@ -1,0 +1,164 @@
+"""Data sheets: the canonical tables written as Excel tables with frozen headers and filters."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from xlsxwriter.worksheet import Worksheet
+
+from supportxl.errors import SupportxlError
+from supportxl.metrics.columns import Column, ticket_columns
+from supportxl.workbook.context import BuildContext
+from supportxl.workbook.ranges import MAX_CELL_CHARS, MAX_DATA_ROWS, column_letter
+
+SLA_TABLE = "SLA"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "ns")
+_WIDTH_SAMPLE = 2_000
+
+ACCOUNT_SHEET_COLUMNS = (
+    Column("account_id", "Account ID"), Column("name", "Account"), Column("industry", "Industry"),
+    Column("country", "Country"), Column("region", "Region"), Column("segment", "Segment"),
+    Column("annual_revenue", "Annual revenue", "currency", 15),
+)
+AGENT_SHEET_COLUMNS = (
+    Column("agent_id", "Agent ID"), Column("name", "Agent"), Column("team", "Team"),
+    Column("location", "Location"), Column("hire_date", "Hire date", "date", 11),
+)
+EVENT_SHEET_COLUMNS = (
+    Column("ticket_id", "Ticket ID", "id", 11), Column("step", "Step", "int", 6),
+    Column("timestamp", "Timestamp", "datetime", 17), Column("stakeholder", "Stakeholder"),
+    Column("counterpart", "Counterpart"), Column("activity", "Activity"),
+)
+
+FormulaFn = Callable[[int], str]  # sheet row (0-based) -> formula
+
+
+def clean_text(values: pd.Series, where: str, warnings: list[str]) -> np.ndarray:
+    """User text made safe to store: control characters removed, over-long text truncated."""
+    text = values.fillna("").astype(str).str.replace(_CONTROL, "", regex=True)
+    too_long = text.str.len() > MAX_CELL_CHARS
+    if too_long.any():
+        warnings.append(f"{where}: {int(too_long.sum()):,} text value(s) longer than Excel's "
+                        f"{MAX_CELL_CHARS:,} characters per cell were truncated.")
+        text = text.str.slice(0, MAX_CELL_CHARS)
+    return text.to_numpy(dtype=object)
+
+
+def check_rows(sheet: str, rows: int) -> None:
+    if rows > MAX_DATA_ROWS:
+        raise SupportxlError(
+            f"{sheet}: {rows:,} rows exceed Excel's limit of {MAX_DATA_ROWS:,} data rows per sheet; "
+            f"build the workbook from a shorter period (generate or export fewer months)."
+        )
+
+
+def write_table(ctx: BuildContext, ws: Worksheet, frame: pd.DataFrame, columns: Sequence[Column],
+                name: str, formulas: dict[str, FormulaFn] | None = None) -> None:
+    """``frame`` as the Excel table ``name`` at A1, one cell type per column, widths fitted."""
+    formulas = formulas or {}
+    check_rows(ws.get_name(), len(frame))
+    last_row = max(len(frame), 1)
+    ws.add_table(0, 0, last_row, len(columns) - 1, {
+        "name": name, "style": ctx.formats.theme.table_style,
+        "columns": [{"header": c.header, "header_format": ctx.formats.get("header")} for c in columns],
+    })
+    for col, spec in enumerate(columns):
+        fmt = ctx.formats.get("plain", spec.fmt)
+        values = frame[spec.key]
+        if spec.key in formulas:
+            _write_formulas(ctx, ws, col, formulas[spec.key], values, fmt)
+        elif pd.api.types.is_datetime64_any_dtype(values):
+            _write_numbers(ws, col, excel_serials(values), fmt)
+        elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            _write_numbers(ws, col, values.astype("Float64").to_numpy(dtype=float, na_value=np.nan), fmt)
+        else:
+            _write_strings(ws, col, clean_text(values, f"{ws.get_name()}!{spec.header}", ctx.warnings), fmt)
+        ws.set_column(col, col, spec.width or _fitted_width(spec, values))
+    ws.freeze_panes(1, 0)
+
+
+def _write_numbers(ws: Worksheet, col: int, values: np.ndarray, fmt) -> None:
+    write = ws.write_number
+    for row, value in enumerate(values.tolist(), start=1):
+        if value == value:  # skip NaN: the cell stays empty
+            write(row, col, value, fmt)
+
+
+def _write_strings(ws: Worksheet, col: int, values: np.ndarray, fmt) -> None:
+    write = ws.write_string
+    for row, value in enumerate(values.tolist(), start=1):
+        if value:
+            write(row, col, value, fmt)
+
+
+def _write_formulas(ctx: BuildContext, ws: Worksheet, col: int, formula: FormulaFn,
+                    values: pd.Series, fmt) -> None:
+    """Per-row formulas built from classic functions only (see FastWorksheet)."""
+    write = ws.write_formula
+    with ws.classic_formulas():
+        for row, value in enumerate(values.astype(object).tolist(), start=1):
+            write(row, col, formula(row), fmt, "" if value is None or value != value else value)
+
+
+def excel_serial(timestamp: pd.Timestamp) -> float:
+    """A timestamp as an Excel date serial (days since 1899-12-30)."""
+    return float(excel_serials(pd.Series([timestamp]))[0])
+
+
+def excel_serials(values: pd.Series) -> np.ndarray:
+    ns = values.to_numpy(dtype="datetime64[ns]")
+    days = (ns - _EXCEL_EPOCH).astype("timedelta64[ns]").astype(np.int64) / 86_400e9
+    return np.where(np.isnat(ns), np.nan, days)
+
+
+def _fitted_width(spec: Column, values: pd.Series) -> float:
+    sample = values.iloc[:_WIDTH_SAMPLE].astype(str)
+    longest = max([len(spec.header)] + sample.str.len().tolist())
+    return float(min(max(longest + 2, 8), 50))
+
+
+def write_tickets(ctx: BuildContext, ws: Worksheet) -> None:
+    """The Tickets table; SLA targets and breach flags are formulas over the Settings sheet."""
+    columns = ticket_columns(ctx.template.business_hours)
+    letters = {c.key: column_letter(i) for i, c in enumerate(columns)}
+
+    def ref(key: str, row: int) -> str:
+        return f"${letters[key]}{row + 1}"
+
+    def lookup(field: str, row: int, missing: str) -> str:
+        return (f'IFERROR(INDEX({SLA_TABLE}[{field}],MATCH({ref("priority", row)},'
+                f'{SLA_TABLE}[Priority],0)),{missing})')
+
+    def breached(clock: str, target: str) -> FormulaFn:
+        return lambda r: f'=IF({ref(target, r)}="",0,IF({ref(clock, r)}>{ref(target, r)},1,0))'
+
+    formulas: dict[str, FormulaFn] = {
+        "response_target": lambda r: "=" + lookup("First response target (h)", r, '""'),
+        "resolution_target": lambda r: "=" + lookup("Resolution target (h)", r, '""'),
+        "response_breached": breached("response_clock", "response_target"),
+        "resolution_breached": breached("resolution_clock", "resolution_target"),
+        "hours_over_target": lambda r: (f'=IF({ref("resolution_target", r)}="",0,'
+                                        f'MAX(0,{ref("resolution_clock", r)}-{ref("resolution_target", r)}))'),
+        "breach_cost": lambda r: f'={ref("hours_over_target", r)}*' + lookup("Cost per breach hour", r, "0"),
+    }
+    write_table(ctx, ws, ctx.frame, columns, "Tickets", formulas)
+    # Rows whose resolution SLA is breached are tinted, live: the rule reads the formula column.
+    flag = letters["resolution_breached"]
+    ws.conditional_format(1, 0, max(len(ctx.frame), 1), len(columns) - 1, {
+        "type": "formula", "criteria": f"=${flag}2=1", "format": ctx.formats.get("breach_row")})
+
+
+def write_accounts(ctx: BuildContext, ws: Worksheet) -> None:
+    write_table(ctx, ws, ctx.dataset.accounts, ACCOUNT_SHEET_COLUMNS, "AccountList")
+
+
+def write_agents(ctx: BuildContext, ws: Worksheet) -> None:
+    write_table(ctx, ws, ctx.dataset.agents, AGENT_SHEET_COLUMNS, "AgentList")
+
+
+def write_escalation_log(ctx: BuildContext, ws: Worksheet) -> None:
+    write_table(ctx, ws, ctx.dataset.escalation_events, EVENT_SHEET_COLUMNS, "EscalationLog")

@@ -1,0 +1,93 @@
+"""Settings: the SLA policy, CSAT threshold and targets that drive the workbook's formulas."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from xlsxwriter.worksheet import Worksheet
+
+from supportxl.generate.params import PRIORITIES
+from supportxl.metrics.kpis import CSAT_GOOD_NAME
+from supportxl.workbook.context import BuildContext
+from supportxl.workbook.ranges import absolute, on_sheet
+from supportxl.workbook.sheets.data import SLA_TABLE, excel_serial
+
+TARGET_LABELS = {
+    "resolution_compliance": ("Resolution SLA % target", "percent"),
+    "response_compliance": ("Response SLA % target", "percent"),
+    "csat": ("CSAT % target", "percent"),
+    "escalation_rate": ("Escalation % ceiling", "percent"),
+    "reopen_rate": ("Reopen % ceiling", "percent"),
+    "fcr": ("FCR % target", "percent"),
+    "median_first_response_hours": ("Median first response target (h)", "hours"),
+    "median_resolution_hours": ("Median resolution target (h)", "hours"),
+}
+AS_OF_NAME = "ReportAsOf"
+
+
+def target_name(field: str) -> str:
+    """The defined name of a target cell, e.g. ``Target_csat``."""
+    return f"Target_{field}"
+
+
+def write_settings(ctx: BuildContext, ws: Worksheet) -> None:
+    f = ctx.formats
+    sheet = ws.get_name()
+    ws.set_column(0, 0, 36)
+    ws.set_column(1, 3, 22)
+    ws.set_column(4, 4, 60)
+    ws.write_string(0, 0, "Settings", f.get("title"))
+    ws.write_string(1, 0, "Edit the yellow cells: SLA flags on Tickets, every summary and the "
+                          "dashboard recalculate from them.", f.get("subtitle"))
+
+    ws.write_string(3, 0, "SLA policy", f.get("section"))
+    sla = ctx.template.sla
+    top = 4
+    ws.add_table(top, 0, top + len(PRIORITIES), 3, {
+        "name": SLA_TABLE, "style": f.theme.table_style,
+        "columns": [{"header": h, "header_format": f.get("header")} for h in (
+            "Priority", "First response target (h)", "Resolution target (h)", "Cost per breach hour")],
+    })
+    for i, priority in enumerate(PRIORITIES, start=top + 1):
+        ws.write_string(i, 0, priority, f.get("label"))
+        ws.write_number(i, 1, sla.first_response_hours[priority], f.get("input", "hours"))
+        ws.write_number(i, 2, sla.resolution_hours[priority], f.get("input", "hours"))
+        ws.write_number(i, 3, sla.cost_per_breach_hour[priority], f.get("input", "currency"))
+
+    row = top + len(PRIORITIES) + 2
+    ws.write_string(row, 0, "Thresholds and targets", f.get("section"))
+    row += 1
+    ws.write_string(row, 0, "Setting", f.get("header"))
+    ws.write_string(row, 1, "Value", f.get("header"))
+    ws.write_string(row, 2, "Defined name", f.get("header"))
+    row += 1
+    rows = [("CSAT 'good' threshold (1-5)", CSAT_GOOD_NAME, ctx.template.csat_good_threshold, "int")]
+    targets = ctx.template.targets
+    rows += [(label, target_name(field.name), getattr(targets, field.name), fmt)
+             for field in dataclasses.fields(targets)
+             for label, fmt in [TARGET_LABELS[field.name]]]
+    for label, name, value, fmt in rows:
+        ws.write_string(row, 0, label, f.get("label"))
+        ws.write_number(row, 1, value, f.get("input", fmt))
+        ws.write_string(row, 2, name)
+        ctx.workbook.define_name(name, "=" + on_sheet(sheet, absolute(row, 1)))
+        row += 1
+
+    row += 1
+    ws.write_string(row, 0, "Report", f.get("section"))
+    row += 1
+    ws.write_string(row, 0, "Data as of", f.get("label"))
+    ws.write_number(row, 1, excel_serial(ctx.dataset.as_of), f.get("plain", "datetime"))
+    ctx.workbook.define_name(AS_OF_NAME, "=" + on_sheet(sheet, absolute(row, 1)))
+    row += 1
+    ws.write_string(row, 0, "SLA clock", f.get("label"))
+    ws.write_string(row, 1, _clock_description(ctx))
+
+
+def _clock_description(ctx: BuildContext) -> str:
+    cal = ctx.template.calendar
+    if cal is None:
+        return "Calendar hours (no business calendar set)"
+    days = ", ".join(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[d] for d in cal.working_days)
+    return (f"Business hours: {days} {cal.start_hour:g}:00-{cal.end_hour:g}:00 {cal.timezone}, "
+            f"{len(cal.holidays)} holiday(s)")
