@@ -65,6 +65,7 @@ def load_template(name_or_path: str | Path | None = None) -> ReportTemplate:
     """A shipped template by name (``dashboard``) or a TOML file by path."""
     name_or_path = name_or_path or DEFAULT_TEMPLATE
     path = Path(name_or_path)
+    label = str(path)
     if path.suffix != ".toml":
         shipped = TEMPLATES_DIR / f"{name_or_path}.toml"
         if not shipped.is_file():
@@ -72,9 +73,9 @@ def load_template(name_or_path: str | Path | None = None) -> ReportTemplate:
                 f"unknown template '{name_or_path}' (shipped templates: "
                 f"{', '.join(shipped_templates())}; or give a path to a .toml file)."
             )
-        path = shipped
+        path, label = shipped, f"shipped template templates/{shipped.name}"
     data = read_toml(path)
-    template = from_data(ReportTemplate, {**data, "source": str(path)}, source=str(path))
+    template = from_data(ReportTemplate, {**data, "source": label}, source=str(path))
     validate_template(template, str(path))
     return template
 

@@ -23,3 +23,20 @@ def year_dataset():
 def small_dataset():
     """2,000 tickets, for tests that need real data but not a full year's volume."""
     return make_dataset(2_000, seed=7)
+
+
+@pytest.fixture(scope="session")
+def small_workbook(small_dataset, tmp_path_factory):
+    """The default workbook of the 2,000-ticket dataset."""
+    from supportxl.workbook.builder import build_workbook
+
+    path = tmp_path_factory.mktemp("small") / "small.xlsx"
+    build_workbook(small_dataset, path)
+    return path
+
+
+def soffice_or_skip():
+    from supportxl.verify import find_soffice
+
+    if find_soffice() is None:
+        pytest.skip("LibreOffice (soffice) is not installed: apt-get install -y libreoffice-calc-nogui")
