@@ -33,6 +33,7 @@ class Criterion:
     countifs: str  # criteria argument for COUNTIFS/SUMIFS/AVERAGEIFS
     array: str  # a boolean array expression for array formulas
     mask: Callable[[pd.DataFrame], pd.Series]
+    token: tuple = ()  # identifies the pandas condition, so its slice can be reused
 
     @property
     def range(self) -> str:
@@ -49,7 +50,7 @@ def equals(key: str, ref: str, value: Any, *, texts: Sequence[str] = ()) -> Crit
     if any(str(t).startswith(_CRITERIA_SPECIAL[3:]) or any(c in str(t) for c in "*?~") for t in texts):
         countifs = f'"="&SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({ref},"~","~~"),"*","~*"),"?","~?")'
     col = column(key).ref
-    return Criterion(key, countifs, f"({col}={ref})", lambda f: f[key] == value)
+    return Criterion(key, countifs, f"({col}={ref})", lambda f: f[key] == value, (key, "==", value))
 
 
 def compare(key: str, operator: str, ref: str, value: Any) -> Criterion:
@@ -57,7 +58,8 @@ def compare(key: str, operator: str, ref: str, value: Any) -> Criterion:
     ops = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
     col = column(key).ref
     return Criterion(key, f'"{operator}"&{ref}', f"({col}{operator}{ref})",
-                     lambda f: pd.Series(ops[operator](f[key], value), index=f.index).fillna(False))
+                     lambda f: pd.Series(ops[operator](f[key], value), index=f.index).fillna(False),
+                     (key, operator, value))
 
 
 def selected(key: str, ref: str, value: str, all_label: str = "(All)") -> Criterion:
@@ -65,7 +67,8 @@ def selected(key: str, ref: str, value: str, all_label: str = "(All)") -> Criter
     col = column(key).ref
     return Criterion(
         key, f'IF({ref}="{all_label}","*",{ref})', f'(({ref}="{all_label}")+({col}={ref})>0)',
-        lambda f: pd.Series(True, index=f.index) if value == all_label else f[key] == value)
+        lambda f: pd.Series(True, index=f.index) if value == all_label else f[key] == value,
+        (key, "selected", value))
 
 
 def mask_of(frame: pd.DataFrame, criteria: Sequence[Criterion]) -> pd.Series:
@@ -147,8 +150,7 @@ class Kpi:
 
     def value(self, frame: pd.DataFrame, template: ReportTemplate,
               criteria: Sequence[Criterion] = ()) -> Value:
-        subset = frame[mask_of(frame, criteria)] if criteria else frame
-        return self.compute(subset, template)
+        return self.compute(frame[mask_of(frame, criteria)] if criteria else frame, template)
 
 
 def _duration_kpis(prefix: str, key: str, label: str, what: str) -> list[Kpi]:

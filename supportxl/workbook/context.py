@@ -11,7 +11,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from supportxl.dataset import Dataset
-from supportxl.metrics.kpis import Criterion, Kpi
+from supportxl.metrics.kpis import Criterion, Kpi, mask_of
 from supportxl.template import ReportTemplate
 from supportxl.workbook.ranges import cell
 from supportxl.workbook.theme import Formats
@@ -25,6 +25,14 @@ class BuildContext:
     frame: pd.DataFrame  # the derived ticket table
     template: ReportTemplate
     warnings: list[str] = field(default_factory=list)
+    _slices: dict[tuple, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def slice(self, criteria: Sequence[Criterion]) -> pd.DataFrame:
+        """The tickets matching ``criteria``; each distinct slice is cut once per build."""
+        key = tuple(c.token for c in criteria)
+        if key not in self._slices:
+            self._slices[key] = self.frame[mask_of(self.frame, criteria)] if criteria else self.frame
+        return self._slices[key]
 
     def write_formula(self, ws: Worksheet, row: int, col: int, formula: str, value: Any,
                       fmt=None, *, array: bool = False) -> None:
@@ -39,7 +47,7 @@ class BuildContext:
     def write_kpi(self, ws: Worksheet, row: int, col: int, kpi: Kpi,
                   criteria: Sequence[Criterion] = (), fmt=None) -> Any:
         """Write ``kpi`` over the slice ``criteria`` as a live formula with its pandas value."""
-        value = kpi.value(self.frame, self.template, criteria)
+        value = kpi.compute(self.slice(criteria), self.template)
         self.write_formula(ws, row, col, kpi.excel(criteria), value,
                            fmt if fmt is not None else self.formats.get("cell", kpi.fmt),
                            array=kpi.array)

@@ -1,34 +1,64 @@
-"""A worksheet that can skip XlsxWriter's future-function scan for formulas we generate.
+"""A worksheet with shortcuts for the large data sheets, same XML as XlsxWriter writes.
 
-XlsxWriter runs about thirty regular expressions over every formula to prefix newer
-functions with ``_xlfn.``. The per-ticket SLA formulas use only classic functions (IF,
-IFERROR, INDEX, MATCH, MAX), and there are hundreds of thousands of them, so inside
-``classic_formulas()`` that scan is skipped.
+1. Whole columns are stored in one call (``write_numbers``, ``write_strings``,
+   ``write_formulas``) instead of one checked call per cell. ``write_formulas`` skips
+   XlsxWriter's scan of every formula for functions newer than Excel 2007 (about thirty
+   regular expressions each): the per-ticket SLA formulas use only IF, IFERROR, INDEX,
+   MATCH and MAX, and there are hundreds of thousands of them.
+2. Formatted numbers, shared strings and formulas with numeric or empty cached values are
+   serialised by one f-string each instead of the general attribute-list path.
+The bytes are exactly those XlsxWriter's public methods would produce (tests compare the two).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet
 
 
 class FastWorksheet(Worksheet):
-    def __init__(self) -> None:
-        super().__init__()
-        self._classic_only = False
+    def _claim(self, first_row: int, col: int, count: int) -> None:
+        if count and (self._check_dimensions(first_row, col)
+                      or self._check_dimensions(first_row + count - 1, col)):
+            raise IndexError(f"rows {first_row}-{first_row + count - 1} are outside the worksheet")
 
-    @contextmanager
-    def classic_formulas(self) -> Iterator[None]:
-        """Formulas written inside this block use no function newer than Excel 2007."""
-        self._classic_only = True
-        try:
-            yield
-        finally:
-            self._classic_only = False
+    def write_numbers(self, first_row: int, col: int, values: list, cell_format) -> None:
+        """A column of numbers from ``first_row`` down; NaN leaves the cell empty."""
+        self._claim(first_row, col, len(values))
+        table = self.table
+        for row, value in enumerate(values, start=first_row):
+            if value == value:
+                table[row][col] = CellNumberTuple(value, cell_format)
 
-    def _prepare_formula(self, formula, expand_future_functions=False):
-        if not self._classic_only:
-            return super()._prepare_formula(formula, expand_future_functions)
-        return formula[1:] if formula.startswith("=") else formula
+    def write_strings(self, first_row: int, col: int, values: list, cell_format) -> None:
+        """A column of text (already within Excel's length limit); empty text leaves the cell empty."""
+        self._claim(first_row, col, len(values))
+        table, index = self.table, self.str_table._get_shared_string_index
+        for row, value in enumerate(values, start=first_row):
+            if value:
+                table[row][col] = CellStringTuple(index(value), cell_format)
+
+    def write_formulas(self, first_row: int, col: int, formulas: list, values: list, cell_format) -> None:
+        """A column of classic-function formulas (without the leading '=') and their cached values."""
+        self._claim(first_row, col, len(formulas))
+        table = self.table
+        for row, (formula, value) in enumerate(zip(formulas, values), start=first_row):
+            table[row][col] = CellFormulaTuple(formula, cell_format, value)
+
+    def _write_cell(self, row: int, col: int, cell) -> None:
+        kind = cell.__class__.__name__
+        if cell.format is None or self.constant_memory:
+            return super()._write_cell(row, col, cell)
+        head = f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{cell.format._get_xf_index()}"'
+        if kind == "Number":
+            self.fh.write(f"{head}><v>{cell.number:.16G}</v></c>")
+        elif kind == "String":
+            self.fh.write(f'{head} t="s"><v>{cell.string}</v></c>')
+        elif kind == "Formula" and type(cell.value) in (int, float) or (
+                kind == "Formula" and cell.value == ""):
+            formula = cell.formula
+            if "&" in formula or "<" in formula or ">" in formula:
+                formula = formula.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            self.fh.write(f"{head}><f>{formula}</f><v>{cell.value}</v></c>")
+        else:
+            super()._write_cell(row, col, cell)

@@ -82,26 +82,18 @@ def write_table(ctx: BuildContext, ws: Worksheet, frame: pd.DataFrame, columns: 
 
 
 def _write_numbers(ws: Worksheet, col: int, values: np.ndarray, fmt) -> None:
-    write = ws.write_number
-    for row, value in enumerate(values.tolist(), start=1):
-        if value == value:  # skip NaN: the cell stays empty
-            write(row, col, value, fmt)
+    ws.write_numbers(1, col, values.tolist(), fmt)
 
 
 def _write_strings(ws: Worksheet, col: int, values: np.ndarray, fmt) -> None:
-    write = ws.write_string
-    for row, value in enumerate(values.tolist(), start=1):
-        if value:
-            write(row, col, value, fmt)
+    ws.write_strings(1, col, values.tolist(), fmt)
 
 
 def _write_formulas(ctx: BuildContext, ws: Worksheet, col: int, formula: FormulaFn,
                     values: pd.Series, fmt) -> None:
-    """Per-row formulas built from classic functions only (see FastWorksheet)."""
-    write = ws.write_formula
-    with ws.classic_formulas():
-        for row, value in enumerate(values.astype(object).tolist(), start=1):
-            write(row, col, formula(row), fmt, "" if value is None or value != value else value)
+    """Per-row formulas built from classic functions only (see FastWorksheet.write_formulas)."""
+    cached = ["" if v is None or v != v else v for v in values.astype(object).tolist()]
+    ws.write_formulas(1, col, [formula(row)[1:] for row in range(1, len(values) + 1)], cached, fmt)
 
 
 def excel_serial(timestamp: pd.Timestamp) -> float:
