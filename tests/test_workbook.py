@@ -15,9 +15,9 @@ from supportxl.workbook.builder import SHEETS, build_workbook
 
 from conftest import make_dataset
 
-EXPECTED_SHEETS = ["Trend", "Channels", "SLA", "Segments", "Top Accounts", "Agent Performance",
+EXPECTED_SHEETS = ["Dashboard", "Trend", "Channels", "SLA", "Segments", "Top Accounts", "Agent Performance",
                    "Heatmap", "Backlog", "Settings", "About", "Tickets", "Accounts", "Agents",
-                   "Escalation Log"]
+                   "Escalation Log", "Lists"]
 
 
 def load(path, data_only=False):
@@ -231,7 +231,7 @@ def test_a_failed_build_keeps_the_previous_file(small_dataset, tmp_path, monkeyp
     def broken(ctx, ws):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(builder, "SHEETS", (("Trend", broken),) + builder.SHEETS[1:])
+    monkeypatch.setattr(builder, "SHEETS", (("Dashboard", broken),) + builder.SHEETS[1:])
     with pytest.raises(RuntimeError):
         build_workbook(small_dataset, path)
     assert path.read_bytes() == b"previous"

@@ -95,3 +95,21 @@ def _hours(delta: pd.Series) -> np.ndarray:
 
 def _round(values) -> np.ndarray:
     return np.round(np.asarray(values, dtype=float), HOURS_DECIMALS)
+
+
+EVENT_TICKET_FIELDS = ("month", "channel", "priority", "team")
+
+
+def derive_events(dataset: Dataset, frame: pd.DataFrame) -> pd.DataFrame:
+    """The escalation log with the hours each step lasted (until the ticket's next step; the
+    last step has none) and the ticket fields the dashboard filters on."""
+    events = dataset.escalation_events.sort_values(["ticket_id", "step"], kind="stable").reset_index(drop=True)
+    following = events.groupby("ticket_id")["timestamp"].shift(-1)
+    events["hours_in_step"] = _hours(following - events["timestamp"])
+    fields = frame.drop_duplicates("ticket_id").set_index("ticket_id")[list(EVENT_TICKET_FIELDS)]
+    joined = fields.reindex(events["ticket_id"].to_numpy())
+    for key in EVENT_TICKET_FIELDS:
+        events[key] = joined[key].to_numpy()
+    for key in EVENT_TICKET_FIELDS[1:]:
+        events[key] = _text(events[key])
+    return events

@@ -253,10 +253,12 @@ def kpi(key: str) -> Kpi:
     return KPIS[key]
 
 
-def backlog_at_formula(boundary_ref: str) -> str:
-    """Tickets created before the moment in ``boundary_ref`` and not resolved before it."""
-    created, resolved = column("created_at").ref, column("resolved_at").ref
-    return f'=COUNTIFS({created},"<"&{boundary_ref})-COUNTIFS({resolved},"<"&{boundary_ref})'
+def backlog_at_formula(boundary_ref: str, criteria: Sequence[Criterion] = ()) -> str:
+    """Tickets (in the slice ``criteria``) created before the moment in ``boundary_ref`` and
+    not resolved before it."""
+    created = count_formula(criteria, [("created_at", f'"<"&{boundary_ref}')])
+    resolved = count_formula(criteria, [("resolved_at", f'"<"&{boundary_ref}')])
+    return f"={created}-{resolved}"
 
 
 def backlog_at(frame: pd.DataFrame, boundary: pd.Timestamp) -> int:

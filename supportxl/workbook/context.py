@@ -24,6 +24,8 @@ class BuildContext:
     dataset: Dataset
     frame: pd.DataFrame  # the derived ticket table
     template: ReportTemplate
+    events: pd.DataFrame  # the escalation log with step durations and ticket fields
+    sheets: dict[str, Worksheet] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     _slices: dict[tuple, pd.DataFrame] = field(default_factory=dict, repr=False)
 

@@ -119,8 +119,9 @@ def kpi_grid(ctx: BuildContext, ws: Worksheet, top: int, left: int, dim: Dimensi
 
 
 def crosstab(ctx: BuildContext, ws: Worksheet, top: int, left: int, rows: Dimension,
-             cols: Dimension, measure: Kpi | None = None) -> Grid:
-    """``measure`` (ticket count by default) for every row value x column value, with totals."""
+             cols: Dimension, measure: Kpi | None = None, base: Sequence[Criterion] = ()) -> Grid:
+    """``measure`` (ticket count by default) for every row value x column value, with totals,
+    all within the slice ``base``."""
     measure = measure or kpi("tickets")
     f = ctx.formats
     ws.write_string(top, left, f"{rows.label} \\ {cols.label}", f.get("header"))
@@ -136,12 +137,13 @@ def crosstab(ctx: BuildContext, ws: Worksheet, top: int, left: int, rows: Dimens
         row_criterion = rows.criterion(cell(i, left, abs_col=True), row_value)
         for j, col_value in enumerate(cols.values, start=1):
             col_criterion = cols.criterion(cell(top, left + j, abs_row=True), col_value)
-            ctx.write_kpi(ws, i, left + j, measure, [row_criterion, col_criterion])
-        ctx.write_kpi(ws, i, total_col, measure, [row_criterion], f.get("total", measure.fmt))
+            ctx.write_kpi(ws, i, left + j, measure, [*base, row_criterion, col_criterion])
+        ctx.write_kpi(ws, i, total_col, measure, [*base, row_criterion], f.get("total", measure.fmt))
     grid.total_row = top + len(rows.values) + 1
     ws.write_string(grid.total_row, left, "Total", f.get("total"))
     for j, col_value in enumerate(cols.values, start=1):
         col_criterion = cols.criterion(cell(top, left + j, abs_row=True), col_value)
-        ctx.write_kpi(ws, grid.total_row, left + j, measure, [col_criterion], f.get("total", measure.fmt))
-    ctx.write_kpi(ws, grid.total_row, total_col, measure, [], f.get("total", measure.fmt))
+        ctx.write_kpi(ws, grid.total_row, left + j, measure, [*base, col_criterion],
+                      f.get("total", measure.fmt))
+    ctx.write_kpi(ws, grid.total_row, total_col, measure, list(base), f.get("total", measure.fmt))
     return grid

@@ -11,6 +11,8 @@ from supportxl.metrics.kpis import CATALOGUE
 from supportxl.workbook.context import BuildContext
 
 SHEET_GUIDE = {
+    "Dashboard": "KPI cards against targets, trends and charts; filter by month, channel, "
+                 "priority and team.",
     "Trend": "Monthly volume, response and resolution times (mean, median, P90), SLA breaches, "
              "CSAT, escalation, reopen, FCR and month-end backlog.",
     "Channels": "Tickets by month x channel and channel x issue type.",
@@ -25,7 +27,7 @@ SHEET_GUIDE = {
     "Tickets": "One row per ticket with derived durations and live SLA flags.",
     "Accounts": "Customer accounts.",
     "Agents": "Support agents and their teams.",
-    "Escalation Log": "Every activity on escalated tickets.",
+    "Escalation Log": "Every activity on escalated tickets, with the hours until the next one.",
 }
 
 

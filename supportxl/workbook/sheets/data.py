@@ -32,6 +32,8 @@ EVENT_SHEET_COLUMNS = (
     Column("ticket_id", "Ticket ID", "id", 11), Column("step", "Step", "int", 6),
     Column("timestamp", "Timestamp", "datetime", 17), Column("stakeholder", "Stakeholder"),
     Column("counterpart", "Counterpart"), Column("activity", "Activity"),
+    Column("hours_in_step", "Hours in step", "hours", 11), Column("month", "Month", "month", 10),
+    Column("channel", "Channel"), Column("priority", "Priority"), Column("team", "Team"),
 )
 
 FormulaFn = Callable[[int], str]  # sheet row (0-based) -> formula
@@ -153,4 +155,4 @@ def write_agents(ctx: BuildContext, ws: Worksheet) -> None:
 
 
 def write_escalation_log(ctx: BuildContext, ws: Worksheet) -> None:
-    write_table(ctx, ws, ctx.dataset.escalation_events, EVENT_SHEET_COLUMNS, "EscalationLog")
+    write_table(ctx, ws, ctx.events, EVENT_SHEET_COLUMNS, "EscalationLog")

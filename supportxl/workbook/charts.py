@@ -1,0 +1,149 @@
+"""Native Excel charts over the dashboard's grids: they follow edits and filters."""
+
+from __future__ import annotations
+
+from xlsxwriter.chart import Chart
+
+from supportxl.workbook.context import BuildContext
+from supportxl.workbook.grids import Grid
+
+CHART_SIZE = {"width": 5 * 78 - 6, "height": 16 * 20 - 8}
+NUMBER_FORMATS = {"int": "#,##0", "percent": "0%", "hours": "#,##0", "currency": "$#,##0"}
+
+
+def _ref(grid: Grid, key: str) -> list:
+    col = grid.columns[key]
+    return [grid.sheet, grid.first_row, col, grid.last_row, col]
+
+
+def _labels(grid: Grid) -> list:
+    return [grid.sheet, grid.first_row, grid.label_col, grid.last_row, grid.label_col]
+
+
+def _name(grid: Grid, key: str) -> list:
+    return [grid.sheet, grid.header_row, grid.columns[key]]
+
+
+def _new(ctx: BuildContext, kind: str, title: str, subtype: str | None = None) -> Chart:
+    options = {"type": kind}
+    if subtype:
+        options["subtype"] = subtype
+    chart = ctx.workbook.add_chart(options)
+    chart.set_title({"name": title, "name_font": {"size": 11, "bold": True}})
+    chart.set_size(CHART_SIZE)
+    chart.set_legend({"position": "bottom", "font": {"size": 8}})
+    chart.set_chartarea({"border": {"color": "#D9D9D9"}})
+    return chart
+
+
+def _axes(chart: Chart, x_title: str, y_title: str, y_format: str, x_format: str | None = None) -> None:
+    x = {"name": x_title, "name_font": {"size": 9}, "num_font": {"size": 8}}
+    if x_format:
+        x["num_format"] = NUMBER_FORMATS.get(x_format, x_format)
+    chart.set_x_axis(x)
+    chart.set_y_axis({"name": y_title, "name_font": {"size": 9}, "num_font": {"size": 8},
+                      "num_format": NUMBER_FORMATS.get(y_format, y_format),
+                      "major_gridlines": {"visible": True, "line": {"color": "#EDEDED"}}})
+
+
+def dashboard_charts(ctx: BuildContext, grids: dict[str, Grid]) -> list[Chart]:
+    colours = ctx.formats.theme.series
+    monthly, by_channel = grids["monthly"], grids["month_channel"]
+    month_axis = {"name": "Month", "num_format": "mmm yy", "name_font": {"size": 9}, "num_font": {"size": 8}}
+    charts = []
+
+    volume = _new(ctx, "column", "Tickets per month and resolution breach rate")
+    volume.add_series({"name": "Tickets", "categories": _labels(monthly), "values": _ref(monthly, "tickets"),
+                       "fill": {"color": colours[1]}, "gap": 60})
+    breach = ctx.workbook.add_chart({"type": "line"})
+    breach.add_series({"name": "Resolution breach %", "categories": _labels(monthly),
+                       "values": _ref(monthly, "resolution_breach_rate"), "y2_axis": True,
+                       "line": {"color": colours[4], "width": 2.25}, "marker": {"type": "circle", "size": 4}})
+    volume.combine(breach)
+    _axes(volume, "Month", "Tickets", "int")
+    volume.set_x_axis(month_axis)
+    breach.set_y2_axis({"name": "Breach rate", "num_format": "0%", "name_font": {"size": 9},
+                        "num_font": {"size": 8}})
+    charts.append(volume)
+
+    stacked = _new(ctx, "column", "Tickets per month by channel", "stacked")
+    channel_keys = [k for k in by_channel.columns if k != "Total"]
+    for i, key in enumerate(channel_keys):
+        stacked.add_series({"name": _name(by_channel, key), "categories": _labels(by_channel),
+                            "values": _ref(by_channel, key), "fill": {"color": colours[i % len(colours)]},
+                            "gap": 50})
+    _axes(stacked, "Month", "Tickets", "int")
+    stacked.set_x_axis(month_axis)
+    charts.append(stacked)
+
+    issues = grids["issues"]
+    bars = _new(ctx, "bar", "Tickets by issue type")
+    bars.add_series({"name": "Tickets", "categories": _labels(issues), "values": _ref(issues, "tickets"),
+                     "fill": {"color": colours[0]}, "gap": 40})
+    _axes(bars, "Tickets", "Issue type", "int")
+    bars.set_x_axis({"name": "Tickets", "num_format": "#,##0", "name_font": {"size": 9}, "num_font": {"size": 8}})
+    bars.set_y_axis({"name": "Issue type", "reverse": True, "name_font": {"size": 9}, "num_font": {"size": 8}})
+    bars.set_legend({"none": True})
+    charts.append(bars)
+
+    channels = grids["channels"]
+    doughnut = _new(ctx, "doughnut", "Channel share of tickets")
+    doughnut.add_series({"name": "Tickets", "categories": _labels(channels), "values": _ref(channels, "tickets"),
+                         "data_labels": {"percentage": True, "font": {"size": 8}},
+                         "points": [{"fill": {"color": colours[i % len(colours)]}}
+                                    for i in range(channels.rows)]})
+    doughnut.set_hole_size(55)
+    doughnut.set_legend({"position": "right", "font": {"size": 8}})
+    charts.append(doughnut)
+
+    sla = grids["sla"]
+    outcome = _new(ctx, "column", "SLA outcome by priority")
+    for i, key in enumerate(("resolved_within_target", "resolved_late", "open_within_target", "open_past_target")):
+        outcome.add_series({"name": _name(sla, key), "categories": _labels(sla), "values": _ref(sla, key),
+                            "fill": {"color": (colours[6], colours[4], colours[2], colours[3])[i]}})
+    _axes(outcome, "Priority", "Tickets", "int")
+    charts.append(outcome)
+
+    csat = _new(ctx, "line", "CSAT % by month")
+    csat.add_series({"name": "CSAT %", "categories": _labels(monthly), "values": _ref(monthly, "csat"),
+                     "line": {"color": colours[6], "width": 2.25}, "marker": {"type": "circle", "size": 4}})
+    _axes(csat, "Month", "Share of ratings 4-5", "0%")
+    csat.set_x_axis(month_axis)
+    csat.set_legend({"none": True})
+    charts.append(csat)
+
+    agents = grids["agents"]
+    scatter = _new(ctx, "scatter", "Agents: mean resolution time vs CSAT")
+    scatter.add_series({"name": "Agents", "categories": _ref(agents, "ttr_mean"),
+                        "values": _ref(agents, "csat"),
+                        "marker": {"type": "circle", "size": 5, "fill": {"color": colours[1]},
+                                   "border": {"color": colours[0]}}})
+    _axes(scatter, "Mean resolution (h)", "CSAT %", "0%", "#,##0")
+    scatter.set_legend({"none": True})
+    charts.append(scatter)
+
+    accounts = grids["accounts"]
+    pareto = _new(ctx, "column", "Top accounts: tickets and cumulative share")
+    pareto.add_series({"name": "Tickets", "categories": _labels(accounts), "values": _ref(accounts, "tickets"),
+                       "fill": {"color": colours[1]}, "gap": 40})
+    cumulative = ctx.workbook.add_chart({"type": "line"})
+    cumulative.add_series({"name": "Cumulative share", "categories": _labels(accounts),
+                           "values": _ref(accounts, "cumulative"), "y2_axis": True,
+                           "line": {"color": colours[4], "width": 2}, "marker": {"type": "circle", "size": 3}})
+    pareto.combine(cumulative)
+    _axes(pareto, "Account", "Tickets", "int")
+    cumulative.set_y2_axis({"name": "Cumulative share", "num_format": "0%", "min": 0, "max": 1,
+                            "name_font": {"size": 9}, "num_font": {"size": 8}})
+    charts.append(pareto)
+
+    stages = grids["stages"]
+    stage_chart = _new(ctx, "bar", "Escalations: mean hours per activity")
+    stage_chart.add_series({"name": "Mean hours", "categories": _labels(stages), "values": _ref(stages, "hours"),
+                            "fill": {"color": colours[3]}, "gap": 40})
+    stage_chart.set_x_axis({"name": "Hours", "num_format": "#,##0", "name_font": {"size": 9},
+                            "num_font": {"size": 8}})
+    stage_chart.set_y_axis({"name": "Activity", "reverse": True, "name_font": {"size": 9},
+                            "num_font": {"size": 8}})
+    stage_chart.set_legend({"none": True})
+    charts.append(stage_chart)
+    return charts

@@ -1,0 +1,313 @@
+"""The Dashboard: filters, KPI cards with targets, trends and sparklines, and native charts.
+
+Everything on it is live. Four drop-down filters (month, channel, priority, team) feed
+every card and every grid behind the charts; the cached values are those of the default
+"(All)" selection. The grids sit below the printed page, under "Data behind the charts".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from xlsxwriter.worksheet import Worksheet
+
+from supportxl.generate.params import PRIORITIES
+from supportxl.metrics.kpis import (Criterion, Kpi, backlog_at, backlog_at_formula, compare, equals,
+                                    kpi, mask_of, selected)
+from supportxl.workbook.charts import dashboard_charts
+from supportxl.workbook.context import BuildContext
+from supportxl.workbook.grids import Dimension, Grid, crosstab, dimension, kpi_grid, write_label, write_title
+from supportxl.workbook.ranges import absolute, area, cell, on_sheet
+from supportxl.workbook.sheets.data import excel_serial
+from supportxl.workbook.sheets.settings import target_name
+from supportxl.workbook.sheets.summaries import month_dimension
+
+ALL = "(All)"
+LISTS_SHEET = "Lists"
+PAGE_COLUMNS = 15  # A..O: five cards of three columns, three charts of five columns
+FILTER_ROW = 4
+CARD_TOP = (6, 12)
+CARD_KPIS = ("tickets", "frt_median", "ttr_median", "resolution_compliance", "csat",
+             "escalation_rate", "reopen_rate", "fcr", "backlog", "breach_cost")
+CHART_TOP = 18
+CHART_ROWS = 16
+DATA_TOP = CHART_TOP + 3 * CHART_ROWS + 2
+HELPER_COL = 17  # R: the filter helper cells, outside the printed page
+FAR_PAST, FAR_FUTURE = pd.Timestamp("1900-01-01"), pd.Timestamp("2200-01-01")
+MAX_DATE_SERIAL = 2_958_465  # 9999-12-31
+MONTHLY_KPIS = ("tickets", "frt_median", "ttr_median", "resolution_compliance", "csat",
+                "escalation_rate", "reopen_rate", "fcr", "breach_cost", "resolution_breach_rate")
+SLA_OUTCOMES = ("resolved_within_target", "resolved_late", "open_within_target", "open_past_target")
+EVENT_HEADERS = {"month": "Month", "channel": "Channel", "priority": "Priority", "team": "Team"}
+PARETO_ACCOUNTS = 15
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Where the filter cells and their helpers are, and what the cached values assume."""
+
+    month: str  # the drop-down cells (absolute references)
+    channel: str
+    priority: str
+    team: str
+    month_from: str  # helper cells: first and last month the month filter lets through
+    month_to: str
+    focus: str  # the month the cards' change compares: the selected one, or the last one
+    previous: str
+    focus_month: pd.Timestamp
+    previous_month: pd.Timestamp
+
+    def criteria(self, *, months: bool = True) -> list[Criterion]:
+        dims = [selected("channel", self.channel, ALL), selected("priority", self.priority, ALL),
+                selected("team", self.team, ALL)]
+        if not months:
+            return dims
+        return [compare("month", ">=", self.month_from, FAR_PAST),
+                compare("month", "<=", self.month_to, FAR_FUTURE), *dims]
+
+
+def write_dashboard(ctx: BuildContext, ws: Worksheet) -> dict[str, Grid]:
+    lists = ctx.sheets[LISTS_SHEET]
+    ws.hide_gridlines(2)
+    ws.set_column(0, PAGE_COLUMNS - 1, 10.5)
+    ws.set_column(PAGE_COLUMNS, PAGE_COLUMNS + 1, 3)
+    ws.set_column(HELPER_COL, HELPER_COL + 4, 12)
+    _header(ctx, ws)
+    filters = _filters(ctx, ws, lists)
+    grids = _grids(ctx, ws, filters)
+    for band, top in enumerate(CARD_TOP):
+        for i, key in enumerate(CARD_KPIS[band * 5:(band + 1) * 5]):
+            _card(ctx, ws, top, i * 3, kpi(key), filters, grids["monthly"])
+    _charts(ctx, ws, grids)
+    ws.print_area(0, 0, DATA_TOP - 2, PAGE_COLUMNS - 1)
+    ws.activate()
+    return grids
+
+
+def _header(ctx: BuildContext, ws: Worksheet) -> None:
+    f = ctx.formats
+    start, end = ctx.dataset.period
+    ws.set_row(0, 26)
+    ws.write_string(0, 0, ctx.template.title, f.get("title", font_size=20))
+    source = ctx.dataset.manifest.get("source", "unknown")
+    source = "synthetic data (supportxl generator)" if source == "generator" else str(source)
+    ws.write_string(1, 0, f"Period {start:%d %b %Y} to {end:%d %b %Y}  ·  Source: {source}  ·  "
+                          f"Data as of {ctx.dataset.as_of:%d %b %Y %H:%M}", f.get("subtitle"))
+    ws.write_string(2, 0, "Pick a month, channel, priority or team in the yellow cells: every card "
+                          "and chart follows. Green meets the target on Settings, red misses it.",
+                    f.get("note", text_wrap=False))
+
+
+def _filters(ctx: BuildContext, ws: Worksheet, lists: Worksheet) -> Filters:
+    f = ctx.formats
+    frame = ctx.frame
+    months = sorted(pd.Timestamp(m) for m in frame["month"].unique())
+    options = {
+        "Month": [ALL, *months],
+        "Channel": [ALL, *dimension(frame, "channel", "Channel").values],
+        "Priority": [ALL, *dimension(frame, "priority", "Priority", order=PRIORITIES).values],
+        "Team": [ALL, *sorted(frame["team"].unique())],
+    }
+    refs = {}
+    for j, (label, values) in enumerate(options.items()):
+        lists.write_string(0, j, label, f.get("header"))
+        for i, value in enumerate(values, start=1):
+            write_label(ctx, lists, i, j, value, "month" if label == "Month" and i > 1 else "text",
+                        style="plain")
+        col = j * 3
+        ws.write_string(FILTER_ROW, col, label, f.get("label", align="right"))
+        ws.write_string(FILTER_ROW, col + 1, ALL, f.get("input", "month", bold=True))
+        source = on_sheet(LISTS_SHEET, area(1, j, len(values), j))
+        ws.data_validation(FILTER_ROW, col + 1, FILTER_ROW, col + 1, {
+            "validate": "list", "source": "=" + source, "input_title": label,
+            "input_message": f"Pick one {label.lower()}, or {ALL}.",
+            "error_title": "Not in the list", "error_message": f"Pick a {label.lower()} from the list."})
+        refs[label] = absolute(FILTER_ROW, col + 1)
+    lists.set_column(0, 3, 16)
+
+    # Helper cells: the month range the month filter lets through, and the month the cards'
+    # change column compares with the one before it.
+    sel = refs["Month"]
+    helpers = {
+        "From month": (f"IF(ISNUMBER({sel}),DATE(YEAR({sel}),MONTH({sel}),1),0)", 0.0),
+        "To month": (f"IF(ISNUMBER({sel}),DATE(YEAR({sel}),MONTH({sel}),1),{MAX_DATE_SERIAL})",
+                     float(MAX_DATE_SERIAL)),
+        "Focus month": (f"IF(ISNUMBER({sel}),DATE(YEAR({sel}),MONTH({sel}),1),"
+                        f"{excel_serial(months[-1]):.0f})", excel_serial(months[-1])),
+    }
+    ws.write_string(FILTER_ROW - 1, HELPER_COL, "Filter helpers (formulas, do not edit)", f.get("note"))
+    cells = {}
+    for k, (label, (formula, value)) in enumerate(helpers.items()):
+        ws.write_string(FILTER_ROW, HELPER_COL + k, label, f.get("label"))
+        ctx.write_formula(ws, FILTER_ROW + 1, HELPER_COL + k, "=" + formula, value, f.get("plain", "date"))
+        cells[label] = absolute(FILTER_ROW + 1, HELPER_COL + k)
+    previous = months[-1] - pd.DateOffset(months=1)
+    ws.write_string(FILTER_ROW, HELPER_COL + 3, "Previous month", f.get("label"))
+    ctx.write_formula(ws, FILTER_ROW + 1, HELPER_COL + 3, f"=EDATE({cells['Focus month']},-1)",
+                      excel_serial(previous), f.get("plain", "date"))
+    return Filters(refs["Month"], refs["Channel"], refs["Priority"], refs["Team"],
+                   cells["From month"], cells["To month"], cells["Focus month"],
+                   absolute(FILTER_ROW + 1, HELPER_COL + 3), months[-1], previous)
+
+
+# --- cards ---------------------------------------------------------------------------
+
+def _card(ctx: BuildContext, ws: Worksheet, top: int, left: int, item: Kpi, filters: Filters,
+          monthly: Grid) -> None:
+    f = ctx.formats
+    right = left + 2
+    box = {"bg_color": "light", "align": "center", "valign": "vcenter"}
+    ws.merge_range(top, left, top, right, item.name, f.get("label", **box, font_color="primary"))
+    criteria = filters.criteria()
+    value = item.compute(ctx.slice(criteria), ctx.template)
+    ws.merge_range(top + 1, left, top + 1, right, "", f.get("plain", item.fmt, **box, bold=True, font_size=18))
+    ctx.write_formula(ws, top + 1, left, item.excel(criteria), value,
+                      f.get("plain", item.fmt, **box, bold=True, font_size=18), array=item.array)
+    value_ref = cell(top + 1, left)
+    ws.set_row(top + 1, 30)
+
+    target_fmt = f.get("plain", **box, font_color="muted_text")
+    if item.target:
+        target = getattr(ctx.template.targets, item.target)
+        name = target_name(item.target)
+        meets = (value >= target if item.better == "higher" else value <= target) if value is not None else None
+        if item.fmt == "percent":
+            shown, text = f'TEXT({name},"0.0%")', f"{target:.1%}"
+        else:
+            shown, text = f'TEXT({name},"0.0")&" h"', f"{target:.1f} h"
+        op = ">=" if item.better == "higher" else "<="
+        verdict = f'IF({value_ref}="","",IF({value_ref}{op}{name},"  ✔ on target","  ✘ off target"))'
+        cached = f"Target {text}" + ("" if meets is None else ("  ✔ on target" if meets else "  ✘ off target"))
+        ws.merge_range(top + 2, left, top + 2, right, "", target_fmt)
+        ctx.write_formula(ws, top + 2, left, f'="Target "&{shown}&{verdict}', cached, target_fmt)
+        for rule, style in ((f"{op}{name}", "good"), (f"{'<' if op == '>=' else '>'}{name}", "bad")):
+            ws.conditional_format(top + 1, left, top + 1, left, {
+                "type": "formula", "criteria": f"=AND(ISNUMBER({value_ref}),{value_ref}{rule})",
+                "format": f.get(style)})
+    else:
+        ws.merge_range(top + 2, left, top + 2, right, "No target set", target_fmt)
+
+    _change(ctx, ws, top + 3, left, item, filters)
+    _sparkline(ws, top + 4, left, item, monthly)
+
+
+def _change(ctx: BuildContext, ws: Worksheet, row: int, left: int, item: Kpi, filters: Filters) -> None:
+    f = ctx.formats
+    base = filters.criteria(months=False)
+    focus = [*base, equals("month", filters.focus, filters.focus_month)]
+    previous = [*base, equals("month", filters.previous, filters.previous_month)]
+    now = item.compute(ctx.slice(focus), ctx.template)
+    before = item.compute(ctx.slice(previous), ctx.template)
+    now_f, before_f = item.formula(focus), item.formula(previous)
+    if item.fmt == "percent":
+        formula = f'=IFERROR(({now_f}-{before_f})*100,"")'
+        value = None if now is None or before is None else (now - before) * 100
+        number = '▲ +0.0" pts vs prev. month";▼ -0.0" pts vs prev. month";"= 0.0 pts vs prev. month"'
+    else:
+        formula = f'=IFERROR({now_f}/{before_f}-1,"")'
+        value = None if now is None or not before else now / before - 1
+        number = '▲ +0.0%" vs prev. month";▼ -0.0%" vs prev. month";"= 0.0% vs prev. month"'
+    fmt = f.get("plain", align="center", font_color="muted_text", num_format=number)
+    ws.merge_range(row, left, row, left + 2, "", fmt)
+    ctx.write_formula(ws, row, left, formula, value, fmt, array=item.array)
+
+
+def _sparkline(ws: Worksheet, row: int, left: int, item: Kpi, monthly: Grid) -> None:
+    key = item.key if item.key in monthly.columns else "backlog_at_month_end"
+    ws.merge_range(row, left, row, left + 2, "")
+    ws.add_sparkline(row, left, {
+        "range": monthly.data_range(key, sheet_qualified=True), "weight": 1.5,
+        "series_color": "#2E75B6", "high_point": True, "low_point": True})
+    ws.set_row(row, 24)
+
+
+# --- the grids behind the charts -----------------------------------------------------
+
+def _grids(ctx: BuildContext, ws: Worksheet, filters: Filters) -> dict[str, Grid]:
+    frame = ctx.frame
+    all_filters, no_month = filters.criteria(), filters.criteria(months=False)
+    row = write_title(ctx, ws, DATA_TOP, 0, "Data behind the charts",
+                      "Live formulas that follow the filters above (the monthly grids show every month).")
+    grids: dict[str, Grid] = {}
+    months = month_dimension(ctx)
+    grids["monthly"] = kpi_grid(ctx, ws, row + 1, 0, months, [kpi(k) for k in MONTHLY_KPIS], base=no_month)
+    _month_end_backlog(ctx, ws, grids["monthly"], months, no_month)
+    row = grids["monthly"].total_row + 3
+    channels = dimension(frame, "channel", "Channel")
+    grids["month_channel"] = crosstab(ctx, ws, row, 0, months, channels, base=no_month)
+    row = grids["month_channel"].total_row + 3
+    grids["issues"] = kpi_grid(ctx, ws, row, 0, dimension(frame, "issue_type", "Issue type"),
+                               [kpi("tickets")], base=all_filters)
+    grids["channels"] = kpi_grid(ctx, ws, row, 3, channels, [kpi("tickets")], base=all_filters)
+    grids["sla"] = kpi_grid(ctx, ws, row, 6, dimension(frame, "priority", "Priority", order=PRIORITIES),
+                            [kpi(k) for k in SLA_OUTCOMES], base=all_filters)
+    row = max(g.total_row for g in (grids["issues"], grids["channels"], grids["sla"])) + 3
+    grids["agents"] = kpi_grid(ctx, ws, row, 0, dimension(frame, "agent", "Agent"),
+                               [kpi("ttr_mean"), kpi("csat")], base=all_filters)
+    grids["accounts"] = _pareto(ctx, ws, row, 4, all_filters)
+    grids["stages"] = _stages(ctx, ws, row, 9, all_filters)
+    return grids
+
+
+def _month_end_backlog(ctx: BuildContext, ws: Worksheet, grid: Grid, months: Dimension,
+                       base: Sequence[Criterion]) -> None:
+    col = grid.label_col + len(MONTHLY_KPIS) + 1
+    grid.columns["backlog_at_month_end"] = col
+    ws.write_string(grid.header_row, col, "Backlog at month end", ctx.formats.get("header"))
+    subset = ctx.slice(base)
+    for i, month in enumerate(months.values, start=grid.first_row):
+        boundary = month + pd.offsets.MonthBegin(1)
+        ctx.write_formula(ws, i, col, backlog_at_formula(f"EDATE({cell(i, 0, abs_col=True)},1)", base),
+                          backlog_at(subset, boundary), ctx.formats.get("cell", "int"))
+
+
+def _pareto(ctx: BuildContext, ws: Worksheet, top: int, left: int, base: list[Criterion]) -> Grid:
+    f = ctx.formats
+    accounts = dimension(ctx.frame, "account_id", "Account ID", limit=PARETO_ACCOUNTS)
+    grid = kpi_grid(ctx, ws, top, left, accounts, [kpi("tickets")], total_label="All accounts", base=base)
+    tickets_col = grid.columns["tickets"]
+    col = tickets_col + 1
+    grid.columns["cumulative"] = col
+    ws.write_string(top, col, "Cumulative share", f.get("header"))
+    total = absolute(grid.total_row, tickets_col)
+    subset = ctx.slice(base)
+    counts = subset["account_id"].value_counts()
+    running = 0
+    for i, account in enumerate(accounts.values, start=grid.first_row):
+        running += int(counts.get(account, 0))
+        ctx.write_formula(ws, i, col, f'=IFERROR(SUM({absolute(grid.first_row, tickets_col)}:'
+                                      f'{cell(i, tickets_col)})/{total},"")',
+                          running / len(subset) if len(subset) else None, f.get("cell", "percent"))
+    return grid
+
+
+def _stages(ctx: BuildContext, ws: Worksheet, top: int, left: int, base: list[Criterion]) -> Grid:
+    """Mean hours spent in each escalation activity, from the escalation log."""
+    f = ctx.formats
+    events = ctx.events
+    stages = [a for a in dimension(events, "activity", "Activity").values if a != "Resolution Confirmation"]
+    ws.write_string(top, left, "Escalation activity", f.get("header"))
+    ws.write_string(top, left + 1, "Mean hours in step", f.get("header"))
+    grid = Grid(ws.get_name(), top, top + 1, top + max(len(stages), 1), left, {"hours": left + 1})
+    subset = events[mask_of(events, base)] if len(events) else events
+    means = subset.groupby("activity")["hours_in_step"].mean() if len(subset) else pd.Series(dtype=float)
+    filters = "".join(f",EscalationLog[{EVENT_HEADERS[c.key]}],{c.countifs}" for c in base)
+    for i, stage in enumerate(stages, start=top + 1):
+        write_label(ctx, ws, i, left, stage, "text")
+        mean = means.get(stage)
+        ctx.write_formula(ws, i, left + 1,
+                          f'=IFERROR(AVERAGEIFS(EscalationLog[Hours in step],EscalationLog[Activity],'
+                          f'{cell(i, left, abs_col=True)}{filters}),"")',
+                          None if mean is None or pd.isna(mean) else float(mean), f.get("cell", "hours"))
+    return grid
+
+
+# --- charts --------------------------------------------------------------------------
+
+def _charts(ctx: BuildContext, ws: Worksheet, grids: dict[str, Grid]) -> None:
+    for position, chart in enumerate(dashboard_charts(ctx, grids)):
+        row = CHART_TOP + (position // 3) * CHART_ROWS
+        col = (position % 3) * 5
+        ws.insert_chart(row, col, chart, {"x_offset": 4, "y_offset": 4})
