@@ -1,0 +1,190 @@
+"""The Dashboard as a person meets it: filters, cards, charts, sparklines, print and render."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import warnings
+import zipfile
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from supportxl.metrics.derive import derive_tickets
+from supportxl.metrics.kpis import kpi
+from supportxl.template import load_template
+from supportxl.verify import compare_with_recalculated, recalculate, run_libreoffice, set_cell_values
+from supportxl.workbook.sheets.dashboard import CARD_KPIS
+from supportxl.workbook.sheets.data import excel_serial
+
+from conftest import soffice_or_skip
+
+CARD_CELLS = ["A8", "D8", "G8", "J8", "M8", "A14", "D14", "G14", "J14", "M14"]
+FILTER_CELLS = {"Month": "B5", "Channel": "E5", "Priority": "H5", "Team": "K5"}
+
+
+def load(path, data_only=False):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return openpyxl.load_workbook(path, data_only=data_only)
+
+
+@pytest.fixture(scope="module")
+def book(small_workbook):
+    return load(small_workbook)
+
+
+@pytest.fixture(scope="module")
+def values(small_workbook):
+    return load(small_workbook, data_only=True)
+
+
+def test_dashboard_is_first_and_active(book):
+    assert book.sheetnames[0] == "Dashboard"
+    assert book.active.title == "Dashboard"
+    assert book["Lists"].sheet_state == "hidden"
+
+
+def test_filters_are_drop_downs_defaulting_to_all(book):
+    ws = book["Dashboard"]
+    validations = {str(v.sqref): v for v in ws.data_validations.dataValidation}
+    assert set(validations) == set(FILTER_CELLS.values())
+    for label, ref in FILTER_CELLS.items():
+        assert ws[ref].value == "(All)"
+        assert validations[ref].type == "list"
+        column = "ABCD"[list(FILTER_CELLS).index(label)]
+        assert validations[ref].formula1.startswith(f"Lists!${column}$2:${column}$")
+        assert ws[ref.replace("B", "A").replace("E", "D").replace("H", "G").replace("K", "J")].value == label
+
+
+def test_cards_show_kpis_with_cached_values_of_all(book, values, small_dataset):
+    ws, wv = book["Dashboard"], values["Dashboard"]
+    template = load_template()
+    frame = derive_tickets(small_dataset, template)
+    for ref, key in zip(CARD_CELLS, CARD_KPIS):
+        row, col = ws[ref].row, ws[ref].column
+        assert ws.cell(row - 1, col).value == kpi(key).name
+        formula = ws[ref].value
+        text = formula.text if hasattr(formula, "text") else formula
+        assert "Tickets[Channel],IF($E$5=\"(All)\",\"*\",$E$5)" in text or "$E$5=\"(All)\"" in text
+        expected = kpi(key).value(frame, template)
+        assert wv[ref].value == pytest.approx(expected), key
+    assert wv["A9"].value == "No target set"
+    assert wv["J9"].value.startswith("Target 80.0%  ")
+
+
+def test_cards_are_coloured_against_targets(book):
+    ws = book["Dashboard"]
+    rules = {str(rng.sqref): [r.formula[0] for r in rng.rules] for rng in ws.conditional_formatting}
+    assert rules["J8"] == ["AND(ISNUMBER(J8),J8>=Target_resolution_compliance)",
+                           "AND(ISNUMBER(J8),J8<Target_resolution_compliance)"]
+    assert rules["A14"] == ["AND(ISNUMBER(A14),A14<=Target_escalation_rate)",
+                            "AND(ISNUMBER(A14),A14>Target_escalation_rate)"]
+
+
+def _chart_parts(path):
+    with zipfile.ZipFile(path) as book:
+        rels = book.read("xl/drawings/_rels/drawing1.xml.rels").decode()
+        charts = re.findall(r'Target="\.\./charts/(chart\d+\.xml)"', rels)
+        return {name: book.read(f"xl/charts/{name}").decode() for name in charts}
+
+
+def test_nine_native_charts_over_non_empty_ranges(small_workbook, values):
+    charts = _chart_parts(small_workbook)
+    assert len(charts) == 9
+    for name, xml in charts.items():
+        assert xml.count("<c:title>") >= 1, name
+        refs = re.findall(r"<c:f>(.*?)</c:f>", xml)
+        assert refs, name
+        for ref in refs:
+            sheet, cells = ref.rsplit("!", 1)
+            sheet = sheet.strip("'")
+            assert sheet in values.sheetnames, ref
+            cells = cells.replace("$", "")
+            rows = values[sheet][cells]
+            flat = [c for row in (rows if isinstance(rows, tuple) else ((rows,),)) for c in
+                    (row if isinstance(row, tuple) else (row,))]
+            assert any(c.value not in (None, "") for c in flat), ref
+    kinds = " ".join(charts.values())
+    for element in ("<c:barChart>", "<c:lineChart>", "<c:doughnutChart>", "<c:scatterChart>"):
+        assert element in kinds
+    assert kinds.count("<c:valAx>") >= 9  # every chart has a value axis with a title
+    assert 'c:grouping val="stacked"' in kinds
+
+
+def test_sparklines_on_every_card(small_workbook):
+    with zipfile.ZipFile(small_workbook) as book:
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+    groups = re.findall(r"<x14:sparklineGroup .*?</x14:sparklineGroup>", sheet, re.S)
+    assert len(groups) == 10
+    for group in groups:
+        ref = re.search(r"<xm:f>(.*?)</xm:f>", group).group(1)
+        assert re.fullmatch(r"Dashboard![A-Z]+7\d:[A-Z]+8\d", ref), ref
+
+
+def test_print_setup(book):
+    dash = book["Dashboard"]
+    assert dash.page_setup.orientation == "landscape"
+    assert dash.sheet_properties.pageSetUpPr.fitToPage
+    assert dash.page_setup.fitToWidth in (None, 1) and dash.page_setup.fitToHeight in (None, 1)
+    assert dash.print_area == "'Dashboard'!$A$1:$O$67"
+    assert "&A" in dash.oddHeader.right.text
+    assert "Page &P of &N" in dash.oddFooter.right.text
+    tickets = book["Tickets"]
+    assert tickets.print_title_rows == "$1:$1"
+    assert tickets.sheet_properties.pageSetUpPr.fitToPage
+    assert tickets.page_setup.fitToWidth in (None, 1) and tickets.page_setup.fitToHeight == 0
+
+
+@pytest.mark.libreoffice
+def test_filters_recalculate_to_pandas_on_the_filtered_tickets(small_dataset, small_workbook, tmp_path):
+    soffice_or_skip()
+    march = pd.Timestamp("2025-03-01")
+    edited = set_cell_values(small_workbook, "Dashboard",
+                             {"B5": excel_serial(march), "E5": "Email", "K5": "Tier 1"},
+                             tmp_path / "filtered.xlsx")
+    recalculated = recalculate(edited, tmp_path / "out")
+    wv = load(recalculated, data_only=True)["Dashboard"]
+    template = load_template()
+    frame = derive_tickets(small_dataset, template)
+    subset = frame[(frame["month"] == march) & (frame["channel"] == "Email") & (frame["team"] == "Tier 1")]
+    assert 20 < len(subset) < len(frame) / 10
+    for ref, key in zip(CARD_CELLS, CARD_KPIS):
+        expected = kpi(key).compute(subset, template)
+        got = wv[ref].value
+        if expected is None:
+            assert got in (None, ""), key
+        else:
+            assert got == pytest.approx(expected, rel=1e-9), key
+    comparison = compare_with_recalculated(edited, recalculated)
+    assert comparison.formula_cells > 1_000 and not comparison.errors, comparison.summary()
+
+
+@pytest.mark.libreoffice
+def test_dashboard_renders_to_one_non_blank_pdf_page(small_workbook, tmp_path):
+    soffice_or_skip()
+    if shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils (pdftoppm, pdftotext) is not installed: apt-get install -y poppler-utils")
+    run_libreoffice(["--convert-to", "pdf", "--outdir", str(tmp_path), str(small_workbook)])
+    pdf = tmp_path / (small_workbook.stem + ".pdf")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert pages > 2
+
+    def page_text(n):
+        return subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), str(pdf), "-"],
+                              capture_output=True, text=True).stdout
+
+    first, second = page_text(1), page_text(2)
+    assert "Support Performance Dashboard" in first and "Resolution SLA %" in first
+    assert "Page 1 of" in first
+    assert "Monthly trend" in second  # the Dashboard took exactly one page
+    subprocess.run(["pdftoppm", "-gray", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")],
+                   check=True)
+    image = next(tmp_path.glob("p*.pgm")).read_bytes()
+    header_end = image.index(b"255\n") + 4
+    pixels = image[header_end:]
+    dark = sum(1 for b in pixels[::7] if b < 200) / len(pixels[::7])
+    assert dark > 0.05  # text, cards and charts, not a blank page
