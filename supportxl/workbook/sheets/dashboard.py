@@ -194,19 +194,27 @@ def _card(ctx: BuildContext, ws: Worksheet, top: int, left: int, item: Kpi, filt
 
 
 def _change(ctx: BuildContext, ws: Worksheet, row: int, left: int, item: Kpi, filters: Filters) -> None:
+    """The KPI in the focus month against the month before (for the backlog: at their ends)."""
     f = ctx.formats
     base = filters.criteria(months=False)
-    focus = [*base, equals("month", filters.focus, filters.focus_month)]
-    previous = [*base, equals("month", filters.previous, filters.previous_month)]
-    now = item.compute(ctx.slice(focus), ctx.template)
-    before = item.compute(ctx.slice(previous), ctx.template)
-    now_f, before_f = item.formula(focus), item.formula(previous)
+    if item.key == "backlog":
+        subset = ctx.slice(base)
+        now_f = backlog_at_formula(f"EDATE({filters.focus},1)", base)[1:]
+        before_f = backlog_at_formula(f"EDATE({filters.previous},1)", base)[1:]
+        now = backlog_at(subset, filters.focus_month + pd.DateOffset(months=1))
+        before = backlog_at(subset, filters.focus_month)
+    else:
+        focus = [*base, equals("month", filters.focus, filters.focus_month)]
+        previous = [*base, equals("month", filters.previous, filters.previous_month)]
+        now = item.compute(ctx.slice(focus), ctx.template)
+        before = item.compute(ctx.slice(previous), ctx.template)
+        now_f, before_f = item.formula(focus), item.formula(previous)
     if item.fmt == "percent":
-        formula = f'=IFERROR(({now_f}-{before_f})*100,"")'
+        formula = f'=IFERROR((({now_f})-({before_f}))*100,"")'
         value = None if now is None or before is None else (now - before) * 100
         number = '▲ +0.0" pts vs prev. month";▼ -0.0" pts vs prev. month";"= 0.0 pts vs prev. month"'
     else:
-        formula = f'=IFERROR({now_f}/{before_f}-1,"")'
+        formula = f'=IFERROR(({now_f})/({before_f})-1,"")'
         value = None if now is None or not before else now / before - 1
         number = '▲ +0.0%" vs prev. month";▼ -0.0%" vs prev. month";"= 0.0% vs prev. month"'
     fmt = f.get("plain", align="center", font_color="muted_text", num_format=number)
