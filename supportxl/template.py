@@ -68,7 +68,7 @@ def load_template(name_or_path: str | Path | None = None) -> ReportTemplate:
     label = str(path)
     if path.suffix != ".toml":
         shipped = TEMPLATES_DIR / f"{name_or_path}.toml"
-        if not shipped.is_file():
+        if not shipped.is_file() or shipped.stem in NOT_TEMPLATES:
             raise ParameterError(
                 f"unknown template '{name_or_path}' (shipped templates: "
                 f"{', '.join(shipped_templates())}; or give a path to a .toml file)."
@@ -80,8 +80,11 @@ def load_template(name_or_path: str | Path | None = None) -> ReportTemplate:
     return template
 
 
+NOT_TEMPLATES = ("actions",)  # templates/actions.toml holds the Insights' suggested actions
+
+
 def shipped_templates() -> list[str]:
-    return sorted(p.stem for p in TEMPLATES_DIR.glob("*.toml"))
+    return sorted(p.stem for p in TEMPLATES_DIR.glob("*.toml") if p.stem not in NOT_TEMPLATES)
 
 
 def validate_template(template: ReportTemplate, source: str) -> None:

@@ -16,7 +16,7 @@ from supportxl.workbook.builder import SHEETS, build_workbook
 from conftest import make_dataset
 
 EXPECTED_SHEETS = ["Dashboard", "Trend", "Channels", "SLA", "Segments", "Top Accounts", "Agent Performance",
-                   "Heatmap", "Backlog", "Settings", "About", "Tickets", "Accounts", "Agents",
+                   "Heatmap", "Backlog", "Escalations", "Insights", "Settings", "About", "Tickets", "Accounts", "Agents",
                    "Escalation Log", "Lists"]
 
 

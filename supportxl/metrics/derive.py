@@ -21,7 +21,23 @@ _ACCOUNT_FIELDS = {"name": "account", "industry": "industry", "country": "countr
                    "region": "region", "segment": "segment"}
 
 
+def derive(dataset: Dataset, template: ReportTemplate) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The derived ticket table and the escalation log with step durations, made together:
+    each ticket's escalation timings come from the log."""
+    frame = _ticket_frame(dataset, template)
+    events = derive_events(dataset, frame)
+    timings = escalation_timings(events).reindex(frame["ticket_id"].to_numpy())
+    for key in ESCALATION_TIMING_KEYS:
+        frame[key] = timings[key].to_numpy()
+    frame["handoffs"] = frame["handoffs"].fillna(0).astype(np.int64)
+    return frame, events
+
+
 def derive_tickets(dataset: Dataset, template: ReportTemplate) -> pd.DataFrame:
+    return derive(dataset, template)[0]
+
+
+def _ticket_frame(dataset: Dataset, template: ReportTemplate) -> pd.DataFrame:
     t = dataset.tickets
     as_of = dataset.as_of
     accounts = dataset.accounts.drop_duplicates("account_id").set_index("account_id")
@@ -98,6 +114,7 @@ def _round(values) -> np.ndarray:
 
 
 EVENT_TICKET_FIELDS = ("month", "channel", "priority", "team")
+ESCALATION_TIMING_KEYS = ("hours_to_escalate", "hours_to_tier3", "handoffs")
 
 
 def derive_events(dataset: Dataset, frame: pd.DataFrame) -> pd.DataFrame:
@@ -113,3 +130,22 @@ def derive_events(dataset: Dataset, frame: pd.DataFrame) -> pd.DataFrame:
     for key in EVENT_TICKET_FIELDS[1:]:
         events[key] = _text(events[key])
     return events
+
+
+def escalation_timings(events: pd.DataFrame) -> pd.DataFrame:
+    """Per ticket: hours from submission to the first escalation and to Tier 3, and the
+    number of hand-offs (consecutive steps taken by a different stakeholder)."""
+    if events.empty:
+        return pd.DataFrame(columns=list(ESCALATION_TIMING_KEYS), dtype=float)
+    by_ticket = events.groupby("ticket_id", sort=True)
+    start = by_ticket["timestamp"].first()
+    escalations = events[events["activity"] == "Escalation"]
+    first_escalation = escalations.groupby("ticket_id")["timestamp"].first()
+    tier3 = escalations[escalations["counterpart"] == "Tier 3"].groupby("ticket_id")["timestamp"].first()
+    changed = events["stakeholder"].ne(by_ticket["stakeholder"].shift()) & \
+        events["ticket_id"].eq(events["ticket_id"].shift())
+    return pd.DataFrame({
+        "hours_to_escalate": _hours(first_escalation.reindex(start.index) - start),
+        "hours_to_tier3": _hours(tier3.reindex(start.index) - start),
+        "handoffs": changed.groupby(events["ticket_id"]).sum().reindex(start.index).to_numpy(),
+    }, index=start.index)

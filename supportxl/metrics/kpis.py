@@ -153,26 +153,43 @@ class Kpi:
         return self.compute(frame[mask_of(frame, criteria)] if criteria else frame, template)
 
 
-def _duration_kpis(prefix: str, key: str, label: str, what: str) -> list[Kpi]:
-    return [
-        Kpi(f"{prefix}_mean", f"Mean {label} (h)", f"Average hours {what}, over tickets that got there.",
-            "hours", lambda c, k=key: _average(k, c),
-            lambda f, t, k=key: _none_if_nan(f[k].mean()), "lower"),
-        Kpi(f"{prefix}_median", f"Median {label} (h)", f"Middle value of the hours {what}.",
-            "hours", lambda c, k=key: _percentile(k, c, 0.5),
-            lambda f, t, k=key: _none_if_nan(f[k].quantile(0.5)), "lower",
-            target=f"median_{'first_response' if prefix == 'frt' else 'resolution'}_hours", array=True),
-        Kpi(f"{prefix}_p90", f"P90 {label} (h)", f"90th percentile of the hours {what}: "
-            f"nine in ten tickets took no longer.", "hours", lambda c, k=key: _percentile(k, c, 0.9),
-            lambda f, t, k=key: _none_if_nan(f[k].quantile(0.9)), "lower", array=True),
-    ]
+def _duration_kpis(prefix: str, key: str, label: str, what: str, target: str | None = None,
+                   quartiles: bool = False) -> list[Kpi]:
+    stats = [("mean", "Mean", None), ("median", "Median", 0.5), ("p90", "P90", 0.9)]
+    if quartiles:
+        stats[1:1] = [("q1", "Q1", 0.25)]
+        stats.insert(3, ("q3", "Q3", 0.75))
+    meaning = {"mean": f"Average hours {what}, over tickets that got there.",
+               "median": f"Middle value of the hours {what}.",
+               "p90": f"90th percentile of the hours {what}: nine in ten tickets took no longer.",
+               "q1": f"Lower quartile of the hours {what}: a quarter of tickets took no longer.",
+               "q3": f"Upper quartile of the hours {what}: three in four tickets took no longer."}
+    kpis = []
+    for stat, name, p in stats:
+        if p is None:
+            formula = lambda c, k=key: _average(k, c)
+            compute = lambda f, t, k=key: _none_if_nan(f[k].mean())
+        else:
+            formula = lambda c, k=key, q=p: _percentile(k, c, q)
+            compute = lambda f, t, k=key, q=p: _none_if_nan(f[k].quantile(q))
+        kpis.append(Kpi(f"{prefix}_{stat}", f"{name} {label} (h)", meaning[stat], "hours", formula,
+                        compute, "lower", target if stat == "median" else None, array=p is not None))
+    return kpis
 
 
 CATALOGUE: tuple[Kpi, ...] = (
     Kpi("tickets", "Tickets", "Tickets created.", "int", count_formula,
         lambda f, t: int(len(f))),
-    *_duration_kpis("frt", "frt_hours", "first response", "from creation to the first agent response"),
-    *_duration_kpis("ttr", "ttr_hours", "resolution", "from creation to resolution"),
+    *_duration_kpis("frt", "frt_hours", "first response", "from creation to the first agent response",
+                    "median_first_response_hours"),
+    *_duration_kpis("ttr", "ttr_hours", "resolution", "from creation to resolution",
+                    "median_resolution_hours", quartiles=True),
+    *_duration_kpis("escalate", "hours_to_escalate", "time to escalate",
+                    "from submission to the first escalation"),
+    *_duration_kpis("tier3", "hours_to_tier3", "time to Tier 3", "from submission to reaching Tier 3"),
+    Kpi("handoffs_mean", "Mean hand-offs", "Average number of times an escalated ticket passed "
+        "from one stakeholder to another.", "score", lambda c: _average("handoffs", c),
+        lambda f, t: _none_if_nan(f["handoffs"].mean()), "lower"),
     Kpi("response_breach_rate", "Response breach %",
         "Share of tickets whose first response came after the target for their priority "
         "(or has not come and the target has passed).", "percent",

@@ -11,12 +11,13 @@ from pathlib import Path
 import xlsxwriter
 
 from supportxl.dataset import Dataset
-from supportxl.metrics.derive import derive_events, derive_tickets
+from supportxl.metrics.derive import derive
 from supportxl.fileio import atomic_write
 from supportxl.progress import NoProgress, Progress
 from supportxl.template import ReportTemplate, load_template
 from supportxl.workbook.context import BuildContext
-from supportxl.workbook.sheets import dashboard, data, summaries
+from supportxl.workbook.grids import Grid
+from supportxl.workbook.sheets import dashboard, data, escalations, insights, summaries
 from supportxl.workbook.sheets.about import write_about
 from supportxl.workbook.sheets.data import check_rows
 from supportxl.workbook.sheets.settings import write_settings
@@ -41,6 +42,8 @@ SHEETS: tuple[tuple[str, SheetWriter], ...] = (
     ("Agent Performance", summaries.write_agents_summary),
     ("Heatmap", summaries.write_heatmap),
     ("Backlog", summaries.write_backlog),
+    ("Escalations", escalations.write_escalations),
+    ("Insights", insights.write_insights),
     ("Settings", write_settings),
     ("About", None),  # written last: it lists what the others warned about
     ("Tickets", data.write_tickets),
@@ -84,8 +87,7 @@ def build_workbook(dataset: Dataset, out: Path, template: ReportTemplate | None 
     template = template or load_template()
     check_rows("Tickets", len(dataset.tickets))
     check_rows("Escalation Log", len(dataset.escalation_events))
-    frame = derive_tickets(dataset, template)
-    events = derive_events(dataset, frame)
+    frame, events = derive(dataset, template)
     progress.step("Computing durations and SLA flags")
     warnings: list[str] = []
     names = [name for name, _ in SHEETS]
@@ -104,7 +106,9 @@ def build_workbook(dataset: Dataset, out: Path, template: ReportTemplate | None 
         for name, writer in SHEETS:
             if writer is not None:
                 progress.step(f"Writing {name}")
-                writer(ctx, ctx.sheets[name])
+                written = writer(ctx, ctx.sheets[name])
+                ctx.grids[name] = {"grid": written} if isinstance(written, Grid) else (
+                    written if isinstance(written, dict) else {})
         write_about(ctx, ctx.sheets["About"], command=command, sheets=visible)
         ctx.sheets[dashboard.LISTS_SHEET].hide()
         for name, ws in ctx.sheets.items():

@@ -147,3 +147,56 @@ def dashboard_charts(ctx: BuildContext, grids: dict[str, Grid]) -> list[Chart]:
     stage_chart.set_legend({"none": True})
     charts.append(stage_chart)
     return charts
+
+
+def escalation_charts(ctx: BuildContext, grids: dict[str, Grid]) -> dict[str, Chart]:
+    """Charts for the Escalations sheet, keyed by the grid each one draws (the log's two only
+    when there were escalations)."""
+    colours = ctx.formats.theme.series
+    charts: dict[str, Chart] = {}
+    if ctx.events.empty:
+        return charts | {"quartiles": _box_plot(ctx, grids["quartiles"])}
+
+    stages = grids["stages"]
+    bars = _new(ctx, "bar", "Hours in each escalation step (mean)")
+    bars.add_series({"name": "Mean hours", "categories": _labels(stages), "values": _ref(stages, "mean"),
+                     "fill": {"color": colours[3]}, "gap": 40})
+    bars.set_x_axis({"name": "Hours", "num_format": "#,##0", "name_font": {"size": 9}, "num_font": {"size": 8}})
+    bars.set_y_axis({"name": "Activity", "reverse": True, "name_font": {"size": 9}, "num_font": {"size": 8}})
+    bars.set_legend({"none": True})
+    charts["stages"] = bars
+
+    timeline = grids["timeline"]
+    gantt = _new(ctx, "bar", "The longest escalations: hours per activity", "stacked")
+    for i, key in enumerate(timeline.columns):
+        gantt.add_series({"name": _name(timeline, key), "categories": _labels(timeline),
+                          "values": _ref(timeline, key), "fill": {"color": colours[i % len(colours)]},
+                          "gap": 40})
+    gantt.set_x_axis({"name": "Hours from submission", "num_format": "#,##0", "name_font": {"size": 9},
+                      "num_font": {"size": 8}})
+    gantt.set_y_axis({"name": "Ticket", "reverse": True, "name_font": {"size": 9}, "num_font": {"size": 8}})
+    gantt.set_size({"width": 620, "height": 320})
+    charts["timeline"] = gantt
+
+    charts["quartiles"] = _box_plot(ctx, grids["quartiles"])
+    return charts
+
+
+def _box_plot(ctx: BuildContext, quartiles: Grid) -> Chart:
+    """Stacked bars drawn as box plots: an invisible base to Q1, two boxes, a whisker to P90."""
+    colours = ctx.formats.theme.series
+    box = _new(ctx, "bar", "Resolution time: Q1-median-Q3 box, whisker to P90", "stacked")
+    styles = ({"fill": {"none": True}, "border": {"none": True}},
+              {"fill": {"color": colours[2]}, "border": {"color": colours[0]}},
+              {"fill": {"color": colours[1]}, "border": {"color": colours[0]}},
+              {"fill": {"color": "#D9D9D9"}, "border": {"none": True}})
+    for key, style in zip(quartiles.columns, styles):
+        box.add_series({"name": _name(quartiles, key), "categories": _labels(quartiles),
+                        "values": _ref(quartiles, key), "gap": 60, **style})
+    box.set_x_axis({"name": "Resolution hours", "num_format": "#,##0", "name_font": {"size": 9},
+                    "num_font": {"size": 8}})
+    box.set_y_axis({"name": "Issue type / tier", "reverse": True, "name_font": {"size": 9},
+                    "num_font": {"size": 8}})
+    box.set_legend({"position": "bottom", "delete_series": [0], "font": {"size": 8}})
+    box.set_size({"width": 620, "height": 420})
+    return box

@@ -26,6 +26,7 @@ class BuildContext:
     template: ReportTemplate
     events: pd.DataFrame  # the escalation log with step durations and ticket fields
     sheets: dict[str, Worksheet] = field(default_factory=dict)
+    grids: dict[str, dict[str, Any]] = field(default_factory=dict)  # sheet -> grid key -> Grid
     warnings: list[str] = field(default_factory=list)
     _slices: dict[tuple, pd.DataFrame] = field(default_factory=dict, repr=False)
 

@@ -22,6 +22,9 @@ SHEET_GUIDE = {
     "Agent Performance": "Per agent volume, speed, CSAT, breaches and workload vs team mean.",
     "Heatmap": "When tickets arrive: weekday x hour of day.",
     "Backlog": "Open tickets at period end by age and priority.",
+    "Escalations": "Time in each escalation step, time to escalate, hand-offs, who talks to whom, "
+                   "the longest escalations and resolution-time quartiles.",
+    "Insights": "Ranked findings with their numbers, evidence and recommended actions.",
     "Settings": "SLA targets, costs, thresholds and targets; edit them and the workbook follows.",
     "About": "This page.",
     "Tickets": "One row per ticket with derived durations and live SLA flags.",

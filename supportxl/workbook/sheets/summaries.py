@@ -111,7 +111,7 @@ def write_trend(ctx: BuildContext, ws: Worksheet) -> Grid:
     return grid
 
 
-def write_channels(ctx: BuildContext, ws: Worksheet) -> tuple[Grid, Grid]:
+def write_channels(ctx: BuildContext, ws: Worksheet) -> dict[str, Grid]:
     """Month x channel and channel x issue type volumes."""
     f = ctx.frame
     channels = dimension(f, "channel", "Channel")
@@ -123,7 +123,7 @@ def write_channels(ctx: BuildContext, ws: Worksheet) -> tuple[Grid, Grid]:
     colour_scale(ctx, ws, by_issue.first_row, 1, by_issue.last_row, by_issue.columns["Total"] - 1, None)
     _widths(ws, 16, 12, 14)
     ws.set_row(by_issue.header_row, 30)
-    return by_month, by_issue
+    return {"by_month": by_month, "by_issue": by_issue}
 
 
 def write_sla(ctx: BuildContext, ws: Worksheet) -> Grid:

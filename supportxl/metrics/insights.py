@@ -1,0 +1,314 @@
+"""Findings computed from the data: each a sentence with its numbers, the evidence, and a
+recommendation with its expected effect. No number is written by hand.
+
+The findings are pure pandas over the derived ticket table and escalation log; the
+Insights sheet turns ``evidence`` (a sheet and a grid on it) into links.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from supportxl.config import from_data, read_toml
+from supportxl.generate.params import MONTHS, PRIORITIES, WEEKDAYS
+from supportxl.paths import TEMPLATES_DIR
+from supportxl.template import ReportTemplate
+
+MIN_SLICE = 30  # tickets a slice needs before a rate of it is worth reporting
+MIN_RATINGS = 20  # CSAT ratings an agent needs before their CSAT is compared
+BACKLOG_OLD_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Action:
+    action: str
+    effect: str
+
+
+@dataclass(frozen=True)
+class Actions:
+    default: Action = field(default_factory=lambda: Action("Write a help-centre article and a macro",
+                                                            "deflects a share of these tickets"))
+    issue_type: dict[str, Action] = field(default_factory=dict)
+
+    def for_issue(self, issue: str) -> Action:
+        return self.issue_type.get(issue, self.default)
+
+
+def load_actions(path: Path | None = None) -> Actions:
+    path = path or TEMPLATES_DIR / "actions.toml"
+    return from_data(Actions, read_toml(path), source=str(path))
+
+
+@dataclass(frozen=True)
+class Finding:
+    key: str
+    title: str
+    sentence: str
+    recommendation: str
+    effect: str
+    evidence: tuple[str, str]  # (sheet, grid key on that sheet)
+    score: float  # how much it matters, 0..1; findings are listed by it
+    numbers: dict[str, object] = field(default_factory=dict)
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def _hours(x: float) -> str:
+    return f"{x:,.1f} h"
+
+
+def _signed_pct(x: float) -> str:
+    return f"{x:+.0%}"
+
+
+def findings(frame: pd.DataFrame, events: pd.DataFrame, template: ReportTemplate,
+             actions: Actions | None = None) -> list[Finding]:
+    """Every finding the data supports, most important first."""
+    actions = actions or load_actions()
+    makers = (_account_concentration, _industries, _priority_misalignment, _breach_hot_spot,
+              _workload, _low_csat_agents, _peak_times, _automation, _trend, _backlog_risk,
+              _escalation_stage)
+    found = []
+    for make in makers:
+        result = make(frame, events, template, actions)
+        if result is not None:
+            found.append(result)
+    return sorted(found, key=lambda f: (-f.score, f.key))
+
+
+def _account_concentration(frame, events, template, actions) -> Finding | None:
+    counts = frame["account_id"].value_counts()
+    counts = counts.sort_values(ascending=False, kind="stable")
+    if len(counts) < 5:
+        return None
+    top_n = max(1, math.ceil(0.2 * len(counts)))
+    share = counts.iloc[:top_n].sum() / counts.sum()
+    names = frame.drop_duplicates("account_id").set_index("account_id")["account"]
+    five = [str(names[a]) for a in counts.index[:5]]
+    five_share = counts.iloc[:5].sum() / counts.sum()
+    return Finding(
+        "account_concentration", "Account concentration",
+        f"The top 20 % of accounts ({top_n:,} of {len(counts):,}) raised {_pct(share)} of all tickets; "
+        f"the five busiest ({'; '.join(five)}) raised {_pct(five_share)}.",
+        f"Manage {'; '.join(five[:3])} and the rest of the top five proactively: a named contact, "
+        f"quarterly reviews of their ticket themes and a health check before renewals.",
+        "fewer repeat tickets from the accounts that drive the most volume",
+        ("Top Accounts", "grid"), min(1.0, share),
+        {"share": share, "top_accounts": top_n, "accounts": len(counts), "five": five,
+         "five_share": five_share})
+
+
+def _industries(frame, events, template, actions) -> Finding | None:
+    resolved = frame[frame["ttr_hours"].notna()]
+    by_industry = resolved.groupby("industry")["ttr_hours"].agg(["mean", "size"])
+    by_industry = by_industry[by_industry["size"] >= MIN_SLICE]
+    if len(by_industry) < 2:
+        return None
+    average = resolved["ttr_hours"].mean()
+    slow, fast = by_industry["mean"].idxmax(), by_industry["mean"].idxmin()
+    slow_gap = by_industry.at[slow, "mean"] / average - 1
+    fast_gap = by_industry.at[fast, "mean"] / average - 1
+    return Finding(
+        "industries", "Slowest and fastest industries",
+        f"{slow} tickets take the longest to resolve: {_hours(by_industry.at[slow, 'mean'])} on average, "
+        f"{_signed_pct(slow_gap)} against the {_hours(average)} average; {fast} is fastest at "
+        f"{_hours(by_industry.at[fast, 'mean'])} ({_signed_pct(fast_gap)}).",
+        f"Review {slow} tickets for missing information at submission and for hand-offs; route them "
+        f"to agents who know the industry.",
+        f"closing half the gap saves about {_hours(by_industry.at[slow, 'size'] * (by_industry.at[slow, 'mean'] - average) / 2)} "
+        f"of resolution time over the period",
+        ("Segments", "industry"), min(1.0, max(0.0, slow_gap)),
+        {"slowest": slow, "slowest_mean": by_industry.at[slow, "mean"], "slowest_gap": slow_gap,
+         "fastest": fast, "fastest_mean": by_industry.at[fast, "mean"], "fastest_gap": fast_gap,
+         "average": average})
+
+
+def _priority_misalignment(frame, events, template, actions) -> Finding | None:
+    medians = frame.groupby("priority")["ttr_hours"].median()
+    present = [p for p in PRIORITIES if p in medians.index and pd.notna(medians[p])]
+    pairs = [(hi, lo) for i, hi in enumerate(present) for lo in present[i + 1:]
+             if medians[lo] < medians[hi]]
+    if not pairs:
+        return None
+    hi, lo = max(pairs, key=lambda pair: medians[pair[0]] - medians[pair[1]])
+    return Finding(
+        "priority_misalignment", "Priority misalignment",
+        f"{lo} priority tickets are resolved faster than {hi} ones: median {_hours(medians[lo])} "
+        f"against {_hours(medians[hi])}.",
+        f"Check the queue order: {hi} tickets should be picked before {lo}; review how priorities "
+        f"are assigned at intake.",
+        f"{hi} tickets resolved at least as fast as {lo} ones",
+        ("SLA", "grid"), 0.6, {"higher": hi, "lower": lo, "higher_median": medians[hi],
+                               "lower_median": medians[lo]})
+
+
+def _breach_hot_spot(frame, events, template, actions) -> Finding | None:
+    cells = frame.groupby(["priority", "channel"]).agg(
+        tickets=("ticket_id", "size"), breach=("resolution_breached", "mean"),
+        cost=("breach_cost", "sum"))
+    cells = cells[cells["tickets"] >= MIN_SLICE]
+    if cells.empty:
+        return None
+    priority, channel = cells["breach"].idxmax()
+    row = cells.loc[(priority, channel)]
+    overall = frame["resolution_breached"].mean()
+    total_cost = frame["breach_cost"].sum()
+    cost_share = row["cost"] / total_cost if total_cost else 0.0
+    return Finding(
+        "breach_hot_spot", "SLA breach hot spot",
+        f"{priority} tickets from {channel} breach their resolution target most often: "
+        f"{_pct(row['breach'])} of {int(row['tickets']):,} tickets against {_pct(overall)} overall, "
+        f"costing {row['cost']:,.0f} ({_pct(cost_share)} of the breach cost).",
+        f"Give {priority} {channel} tickets their own queue with an alert at 75 % of the target.",
+        f"halving the breach rate there saves about {row['cost'] / 2:,.0f} in breach cost",
+        ("SLA", "grid"), min(1.0, float(row["breach"])),
+        {"priority": priority, "channel": channel, "breach_rate": float(row["breach"]),
+         "tickets": int(row["tickets"]), "cost": float(row["cost"]), "overall": overall})
+
+
+def _workload(frame, events, template, actions) -> Finding | None:
+    load = frame["agent"].value_counts()
+    if len(load) < 2:
+        return None
+    cv = load.std(ddof=0) / load.mean()
+    busiest, quietest = load.index[0], load.index[-1]
+    return Finding(
+        "workload", "Workload imbalance",
+        f"Tickets per agent vary with a coefficient of variation of {cv:.2f}: {busiest} handled "
+        f"{load.iloc[0]:,} tickets, {quietest} {load.iloc[-1]:,} (mean {load.mean():,.0f}).",
+        "Balance assignment within each team (round-robin or capacity-based routing) and check "
+        "whether the busiest agents carry a specialist queue alone.",
+        "steadier response times and less burnout risk for the busiest agents",
+        ("Agent Performance", "grid"), min(1.0, cv),
+        {"cv": cv, "busiest": busiest, "busiest_tickets": int(load.iloc[0]), "quietest": quietest,
+         "quietest_tickets": int(load.iloc[-1]), "mean": load.mean()})
+
+
+def _low_csat_agents(frame, events, template, actions) -> Finding | None:
+    rated = frame[frame["csat"].notna()]
+    threshold = template.csat_good_threshold
+    stats = rated.groupby("agent")["csat"].agg(
+        ratings="size", good=lambda s: float((s >= threshold).mean()))
+    stats = stats[stats["ratings"] >= MIN_RATINGS].sort_values(["good", "ratings"], kind="stable")
+    if len(stats) < 3:
+        return None
+    overall = float((rated["csat"] >= threshold).mean())
+    lowest = stats.head(3)
+    names = ", ".join(f"{name} ({_pct(row.good)})" for name, row in lowest.iterrows())
+    gap = overall - lowest["good"].iloc[0]
+    if gap <= 0:
+        return None
+    return Finding(
+        "low_csat_agents", "Lowest-CSAT agents",
+        f"The lowest CSAT among agents with at least {MIN_RATINGS} ratings: {names}, against "
+        f"{_pct(overall)} overall.",
+        f"Review recent low-rated tickets of {lowest.index[0]} with their team lead and pair them "
+        f"with a high-CSAT colleague.",
+        f"raising {lowest.index[0]} to the average lifts their CSAT by {gap * 100:.0f} points",
+        ("Agent Performance", "grid"), min(1.0, gap * 3),
+        {"agents": list(lowest.index), "csat": list(lowest["good"]), "overall": overall})
+
+
+def _peak_times(frame, events, template, actions) -> Finding | None:
+    created = frame["created_at"]
+    weekday = created.dt.day_of_week.value_counts(normalize=True)
+    hours = created.dt.hour.value_counts(normalize=True).sort_values(ascending=False, kind="stable")
+    day = int(weekday.idxmax())
+    top_hours = sorted(int(h) for h in hours.index[:3])
+    return Finding(
+        "peak_times", "Peak weekday and hours",
+        f"{WEEKDAYS[day]} brings {_pct(weekday[day])} of the week's tickets; the busiest hours are "
+        f"{', '.join(f'{h:02d}:00' for h in top_hours)}, with {_pct(hours.iloc[:3].sum())} of the day's volume.",
+        f"Staff {WEEKDAYS[day]} mornings more heavily and keep breaks out of "
+        f"{top_hours[0]:02d}:00-{top_hours[-1] + 1:02d}:00.",
+        "shorter first-response times at the peak",
+        ("Heatmap", "grid"), min(1.0, float(weekday[day]) * 2),
+        {"weekday": WEEKDAYS[day], "weekday_share": float(weekday[day]), "hours": top_hours,
+         "hours_share": float(hours.iloc[:3].sum())})
+
+
+def _automation(frame, events, template, actions) -> Finding | None:
+    by_issue = frame.groupby("issue_type").agg(
+        tickets=("ticket_id", "size"), median=("ttr_hours", "median"),
+        escalation=("escalated", lambda s: float((s == "Yes").mean())))
+    overall_median = frame["ttr_hours"].median()
+    overall_escalation = float((frame["escalated"] == "Yes").mean())
+    candidates = by_issue[(by_issue["tickets"] >= by_issue["tickets"].median())
+                          & (by_issue["median"] < overall_median)
+                          & (by_issue["escalation"] < overall_escalation)]
+    if candidates.empty:
+        return None
+    candidates = candidates.sort_values("tickets", ascending=False, kind="stable")
+    share = candidates["tickets"].sum() / len(frame)
+    first = candidates.index[0]
+    action = actions.for_issue(first)
+    listed = ", ".join(f"{i} ({int(r.tickets):,})" for i, r in candidates.iterrows())
+    return Finding(
+        "automation", "Automation and self-service candidates",
+        f"{listed} are high-volume, quick to resolve (median below {_hours(overall_median)}) and rarely "
+        f"escalated: together {_pct(share)} of tickets.",
+        f"{action.action} (for {first}).",
+        action.effect, ("Channels", "by_issue"), min(1.0, share * 2),
+        {"issue_types": list(candidates.index), "share": share, "overall_median": overall_median})
+
+
+def _trend(frame, events, template, actions) -> Finding | None:
+    monthly = frame.groupby("month").size().sort_index()
+    if len(monthly) < 2:
+        return None
+    change = monthly.iloc[-1] / monthly.iloc[-2] - 1
+    peak = monthly.idxmax()
+    above = monthly.max() / monthly.mean() - 1
+    last, before = monthly.index[-1], monthly.index[-2]
+    return Finding(
+        "trend", "Month-over-month trend and seasonal peak",
+        f"{MONTHS[last.month - 1]} {last.year} had {monthly.iloc[-1]:,} tickets, {_signed_pct(change)} "
+        f"against {MONTHS[before.month - 1]}; the peak was {MONTHS[peak.month - 1]} {peak.year} with "
+        f"{monthly.max():,}, {_signed_pct(above)} above the monthly average.",
+        f"Plan extra capacity and seasonal help-centre content ahead of {MONTHS[peak.month - 1]}.",
+        "the peak month handled without a rise in breaches",
+        ("Trend", "grid"), min(1.0, abs(above)),
+        {"last_month_change": change, "peak_month": int(peak.month), "peak_above_average": above,
+         "last_month_tickets": int(monthly.iloc[-1])})
+
+
+def _backlog_risk(frame, events, template, actions) -> Finding | None:
+    age = frame["age_days"].dropna()
+    if age.empty:
+        return None
+    old = int((age > BACKLOG_OLD_DAYS).sum())
+    share = old / len(age)
+    return Finding(
+        "backlog_risk", "Backlog risk",
+        f"{len(age):,} tickets were still open at the end of the period; {old:,} of them "
+        f"({_pct(share)}) are older than {BACKLOG_OLD_DAYS} days.",
+        f"Run a weekly review of tickets older than {BACKLOG_OLD_DAYS} days: close, escalate or "
+        f"agree a plan with the customer.",
+        "an aged backlog that shrinks instead of hiding breaches",
+        ("Backlog", "grid"), min(1.0, share),
+        {"open": len(age), "old": old, "share": share})
+
+
+def _escalation_stage(frame, events, template, actions) -> Finding | None:
+    if events.empty or events["hours_in_step"].dropna().empty:
+        return None
+    by_stage = events.groupby("activity")["hours_in_step"].agg(["mean", "sum"]).dropna()
+    slowest = by_stage["mean"].idxmax()
+    share = by_stage.at[slowest, "sum"] / by_stage["sum"].sum()
+    return Finding(
+        "escalation_stage", "Slowest escalation stage",
+        f"In escalations, '{slowest}' is the slowest stage: {_hours(by_stage.at[slowest, 'mean'])} on "
+        f"average, {_pct(share)} of all time spent in escalation steps.",
+        f"Set a service level for '{slowest}' between tiers and update the customer proactively "
+        f"while it runs.",
+        "shorter escalations and higher CSAT on escalated tickets",
+        ("Escalations", "stages"), min(1.0, share * 2),
+        {"stage": slowest, "mean_hours": by_stage.at[slowest, "mean"], "share": share})
