@@ -34,18 +34,17 @@ the exit code is 0 whatever the numbers are.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _harness import measure, peak_mib, print_baseline, print_table, print_targets, report_result
+
 YEAR = 2025
 SPEEDUP_TARGET = 10.0
 BIG_SECONDS_TARGET = 15.0
 BIG_MIB_TARGET = 2048.0
-RESULT_PREFIX = "BENCH-RESULT "
 
 CASES = {
     "ours": "ours (vectorised)",
@@ -55,14 +54,6 @@ CASES = {
 
 
 # --------------------------------------------------------------------------- child side
-
-def _peak_mib() -> float:
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # KiB on Linux, bytes on macOS.
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
 
 def _run_ours(tickets: int, seed: int, out: Path) -> tuple[float, int]:
     from supportxl.dataset import write_dataset
@@ -180,40 +171,16 @@ def run_case(case: str, tickets: int, seed: int) -> dict:
 
     import supportxl.generate  # noqa: F401
 
-    before_mib = _peak_mib()
+    before_mib = peak_mib()
     runner = _run_loop if case == "loop" else _run_ours
     with tempfile.TemporaryDirectory(prefix=f"bench-{case}-") as tmp:
         seconds, rows = runner(tickets, seed, Path(tmp))
-        peak_mib = _peak_mib()
-    return {"case": case, "tickets": rows, "seconds": seconds, "peak_mib": peak_mib,
+        peak = peak_mib()
+    return {"case": case, "tickets": rows, "seconds": seconds, "peak_mib": peak,
             "baseline_mib": before_mib}
 
 
 # -------------------------------------------------------------------------- parent side
-
-def measure(case: str, tickets: int, seed: int) -> dict | None:
-    """Run ``case`` in a child process; None (and a message) if it failed."""
-    label = f"{CASES[case]}, {tickets:,} tickets"
-    print(f"  running {label} ...", end="", flush=True)
-    command = [sys.executable, str(Path(__file__).resolve()), "--case", case,
-               "--tickets", str(tickets), "--seed", str(seed)]
-    proc = subprocess.run(command, capture_output=True, text=True)
-    results = [line[len(RESULT_PREFIX):] for line in proc.stdout.splitlines()
-               if line.startswith(RESULT_PREFIX)]
-    if proc.returncode != 0 or not results:
-        print(" FAILED")
-        detail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
-        for line in detail:
-            print(f"    {line}")
-        return None
-    result = json.loads(results[-1])
-    print(f" {result['seconds']:,.1f} s")
-    return result
-
-
-def verdict(ok: bool | None) -> str:
-    return "SKIPPED" if ok is None else ("MET" if ok else "NOT MET")
-
 
 def report(results: list[tuple[str, int, dict | None]], args: argparse.Namespace) -> None:
     rows = [("case", "tickets", "wall time (s)", "peak memory (MiB)")]
@@ -223,19 +190,8 @@ def report(results: list[tuple[str, int, dict | None]], args: argparse.Namespace
         else:
             rows.append((CASES[case], f"{result['tickets']:,}", f"{result['seconds']:,.1f}",
                          f"{result['peak_mib']:,.1f}"))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-
-    def line(row: tuple[str, ...]) -> str:
-        return "  ".join([row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])])
-
-    print()
-    print(line(rows[0]))
-    print("  ".join("-" * w for w in widths))
-    for row in rows[1:]:
-        print(line(row))
-    baselines = [r["baseline_mib"] for _, _, r in results if r is not None]
-    if baselines:
-        print(f"(peak memory includes about {min(baselines):,.1f} MiB for the interpreter and imports)")
+    print_table(rows)
+    print_baseline([result for _, _, result in results])
 
     by_case = {case: result for case, _, result in results}
     ours, loop, big = by_case.get("ours"), by_case.get("loop"), by_case.get("ours-big")
@@ -257,17 +213,12 @@ def report(results: list[tuple[str, int, dict | None]], args: argparse.Namespace
         time_ok = big["seconds"] <= BIG_SECONDS_TARGET
         memory_ok = big["peak_mib"] <= BIG_MIB_TARGET
 
-    print()
-    print("Targets:")
-    targets = [
+    print_targets([
         (f"ours >= {SPEEDUP_TARGET:,.0f}x faster than the per-row loop at {args.tickets:,} tickets",
          speedup_ok),
         (f"{args.big:,} tickets in <= {BIG_SECONDS_TARGET:,.0f} s", time_ok),
         (f"{args.big:,} tickets in <= {BIG_MIB_TARGET:,.0f} MiB peak memory", memory_ok),
-    ]
-    width = max(len(text) for text, _ in targets)
-    for text, ok in targets:
-        print(f"  {text.ljust(width)}  {verdict(ok)}")
+    ])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -283,15 +234,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.case:  # child process: run one case, print its result as one JSON line
-        result = run_case(args.case, args.tickets, args.seed)
-        print(RESULT_PREFIX + json.dumps(result), flush=True)
+        report_result(run_case(args.case, args.tickets, args.seed))
         return 0
 
     print(f"supportxl generator benchmark (seed {args.seed}, year {YEAR}; each case in a fresh process)")
     plan = [("ours", args.tickets), ("loop", args.tickets)]
     if not args.skip_big:
         plan.append(("ours-big", args.big))
-    results = [(case, tickets, measure(case, tickets, args.seed)) for case, tickets in plan]
+    results = [(case, tickets, measure(__file__, case, f"{CASES[case]}, {tickets:,} tickets",
+                                       ["--tickets", str(tickets), "--seed", str(args.seed)]))
+               for case, tickets in plan]
     report(results, args)
     return 0
 

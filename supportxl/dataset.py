@@ -6,8 +6,13 @@ manifest.json (what produced the data: every parameter, the seed, the package ve
 
 from __future__ import annotations
 
+import csv
+import functools
+import io
 import json
+import operator
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,13 +83,173 @@ def write_dataset(dataset: Dataset, folder: Path) -> list[Path]:
         raise SupportxlError(f"output folder {folder} is not writable.")
     written = []
     for name, filename in FILES.items():
-        frame = _csv_ready(getattr(dataset, name))
-        written.append(atomic_write(folder / filename,
-                                     lambda path, f=frame: f.to_csv(path, index=False, lineterminator="\n")))
+        frame = getattr(dataset, name)
+        written.append(atomic_write(folder / filename, lambda path, f=frame: write_csv(f, path)))
     manifest_text = json.dumps(dataset.manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     written.append(atomic_write(folder / MANIFEST,
                                  lambda path: Path(path).write_text(manifest_text, encoding="utf-8")))
     return written
+
+
+# ------------------------------------------------------------------------------ CSV writing
+#
+# ``write_csv`` writes exactly the bytes of ``_csv_ready(frame).to_csv(path, index=False,
+# lineterminator="\n")`` but several times faster: every column is turned into text in a few
+# vectorised steps (lookup tables for timestamps, small integers and repeated strings), rows
+# are joined with ``str.join`` and written in chunks. Columns of a kind it does not handle
+# (floats, categoricals, time zones, ...) send the whole frame to the pandas path.
+
+CSV_CHUNK_ROWS = 10_000
+_Cells = Callable[[int, int], list]  # rows [start, stop) of one column as CSV text
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write ``frame`` as CSV (no index, ``\n`` line ends, empty cells for missing values)."""
+    columns = _column_writers(frame)
+    if columns is None:
+        _csv_ready(frame).to_csv(path, index=False, lineterminator="\n")
+        return
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(",".join(_quote(str(label)) for label in frame.columns) + "\n")
+        for start in range(0, len(frame), CSV_CHUNK_ROWS):
+            stop = min(start + CSV_CHUNK_ROWS, len(frame))
+            cells = [column(start, stop) for column in columns]
+            handle.write("\n".join(map(",".join, zip(*cells))))
+            handle.write("\n")
+
+
+def _column_writers(frame: pd.DataFrame) -> list[_Cells] | None:
+    """One cell writer per column, or None if some column needs pandas' own formatting."""
+    # A single column would need the csv module's rule for rows holding one empty field.
+    if frame.shape[1] < 2 or isinstance(frame.columns, pd.MultiIndex):
+        return None
+    writers = []
+    for i in range(frame.shape[1]):
+        writer = _column_writer(frame.iloc[:, i])
+        if writer is None:
+            return None
+        writers.append(writer)
+    return writers
+
+
+def _column_writer(series: pd.Series) -> _Cells | None:
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype):
+        if dtype.kind == "b":
+            return _table_cells(np.array(["False", "True"], dtype=object), series.to_numpy().astype(np.intp))
+        if dtype.kind in "iu":
+            return _integer_cells(series.to_numpy())
+        if dtype.kind == "M":
+            return _timestamp_cells(series)
+        if dtype.kind == "O":
+            return _text_cells(series)
+        return None
+    if isinstance(dtype, pd.StringDtype):
+        return _text_cells(series)
+    if isinstance(series.array, pd.arrays.IntegerArray):
+        missing = series.isna().to_numpy()
+        return _integer_cells(series.to_numpy(dtype=dtype.numpy_dtype, na_value=0), missing)
+    return None
+
+
+def _table_cells(table: np.ndarray, index: np.ndarray) -> _Cells:
+    return lambda start, stop: table[index[start:stop]].tolist()
+
+
+def _integer_cells(values: np.ndarray, missing: np.ndarray | None = None) -> _Cells:
+    """Integers as ``str`` writes them; through a table when their range is small."""
+    if len(values) == 0:
+        return lambda start, stop: []
+    low, high = int(values.min()), int(values.max())
+    if high - low < max(len(values), 1_024):
+        table = np.array([*map(str, range(low, high + 1)), ""], dtype=object)
+        wide = values.astype(np.uint64 if values.dtype.kind == "u" else np.int64)  # no overflow
+        index = (wide - wide.min()).astype(np.intp)
+        if missing is not None:
+            index[missing] = len(table) - 1
+        return _table_cells(table, index)
+
+    def cells(start: int, stop: int) -> list:
+        text = list(map(str, values[start:stop].tolist()))
+        if missing is not None:
+            for i in np.flatnonzero(missing[start:stop]).tolist():
+                text[i] = ""
+        return text
+    return cells
+
+
+def _timestamp_cells(series: pd.Series) -> _Cells | None:
+    """ISO 8601 text, as ``_csv_ready`` makes it: dates alone when every time is midnight."""
+    if series.dt.tz is not None:
+        return None
+    values = series.to_numpy(dtype="datetime64[s]")
+    missing = np.isnat(values)
+    seconds = values.astype(np.int64)
+    day = np.floor_divide(seconds, 86_400)
+    time_of_day = seconds - day * 86_400
+    dates_only = bool((time_of_day[~missing] == 0).all())
+    if missing.all():
+        return lambda start, stop: [""] * (stop - start)
+    first, last = int(day[~missing].min()), int(day[~missing].max())
+    if last - first < 2_000_000:
+        days = np.arange(first, last + 1)
+        day_index = day - first
+    else:  # a sparse spread of dates over millennia: only the dates that occur
+        days, present_index = np.unique(day[~missing], return_inverse=True)
+        day_index = np.zeros(len(day), dtype=np.int64)
+        day_index[~missing] = present_index
+    dates = np.datetime_as_string(days.astype("datetime64[D]"), unit="D").astype(object)
+    day_index = day_index.astype(np.intp)
+    day_index[missing] = len(dates)  # the empty cell at the end of the table
+    if dates_only:
+        return _table_cells(np.append(dates, ""), day_index)
+    dates = np.append(dates + "T", "")
+    times = _times_of_day()
+    time_index = np.where(missing, len(times) - 1, time_of_day).astype(np.intp)
+    return lambda start, stop: list(map(operator.add, dates[day_index[start:stop]].tolist(),
+                                        times[time_index[start:stop]].tolist()))
+
+
+@functools.cache
+def _times_of_day() -> np.ndarray:
+    """'HH:MM:SS' for every second of a day, then '' (for a missing timestamp)."""
+    clock = [f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60)]
+    return np.array([c + s for c in clock for s in (f"{s:02d}" for s in range(60))] + [""], dtype=object)
+
+
+def _text_cells(series: pd.Series) -> _Cells | None:
+    values = series.to_numpy(dtype=object)
+    try:  # str.join accepts nothing but strings: it checks the values as it scans them
+        joined = "\x00".join(values.tolist())
+    except TypeError:
+        values = series.to_numpy(dtype=object, na_value="")  # missing values become empty cells
+        try:
+            joined = "\x00".join(values.tolist())
+        except TypeError:
+            return None  # numbers, dates or mixed objects: pandas knows how it prints them
+    if not any(c in joined for c in _quote_triggers()):
+        return lambda start, stop: values[start:stop].tolist()
+    codes, uniques = pd.factorize(values)
+    table = np.array([_quote(u) for u in uniques], dtype=object)
+    return _table_cells(table, codes.astype(np.intp))
+
+
+@functools.cache
+def _quote_triggers() -> tuple[str, ...]:
+    """The characters that make the csv module (as pandas calls it) quote a field."""
+    triggers = []
+    for c in (",", '"', "\n", "\r"):
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow(["a" + c, "b"])
+        if buffer.getvalue().startswith('"'):
+            triggers.append(c)
+    return tuple(triggers)
+
+
+def _quote(text: str) -> str:
+    if any(c in text for c in _quote_triggers()):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:

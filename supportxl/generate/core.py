@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from supportxl import __version__
-from supportxl.dataset import Dataset
+from supportxl.dataset import STATUSES, Dataset
 from supportxl.generate.events import escalation_events
 from supportxl.generate.params import COUNTRY_REGIONS, PRIORITIES, TIERS, GeneratorParams, params_to_data
 from supportxl.generate.pools import CITIES, Pools, build_pools, make_faker
@@ -30,13 +30,14 @@ def generate(params: GeneratorParams, progress: Progress | None = None) -> Datas
     """All four canonical tables and the manifest for ``params`` (already validated)."""
     progress = progress or NoProgress()
     streams = np.random.SeedSequence(params.seed).spawn(8)
-    rng_accounts, rng_agents, rng_arrivals, rng_mix, rng_times, rng_quality, rng_events, _ = (
+    rng_accounts, rng_agents, rng_arrivals, rng_mix, rng_times, rng_quality, rng_events, rng_pools = (
         np.random.default_rng(s) for s in streams
     )
     issue_types = list(params.issue_mix)
     fake = make_faker(params.locale, params.seed)
-    pools = build_pools(fake, accounts=params.accounts, contacts_per_account=params.contacts_per_account,
-                        agents=params.agents, issue_types=issue_types)
+    pools = build_pools(fake, rng_pools, accounts=params.accounts,
+                        contacts_per_account=params.contacts_per_account, agents=params.agents,
+                        issue_types=issue_types)
     progress.step("Drawing name pools")
 
     accounts, account_weight = _accounts(params, pools, rng_accounts)
@@ -124,8 +125,8 @@ def generate(params: GeneratorParams, progress: Progress | None = None) -> Datas
 
     recently_solved = latent_resolved > as_of - np.timedelta64(CLOSE_AFTER_DAYS, "D")
     waiting = rng_quality.random(n) < 0.4
-    status = np.where(resolved, np.where(recently_solved, "Resolved", "Closed"),
-                      np.where(responded & waiting, "Pending", "Open")).astype(object)
+    # Indices into STATUSES (Open, Pending, Resolved, Closed): numbers are cheaper than strings.
+    status = np.where(resolved, np.where(recently_solved, 2, 3), np.where(responded & waiting, 1, 0))
 
     tier_names = np.array(TIERS, dtype=object)
     ticket_ids = np.arange(100_001, 100_001 + n)
@@ -134,7 +135,7 @@ def generate(params: GeneratorParams, progress: Progress | None = None) -> Datas
         "created_at": created,
         "first_response_at": np.where(responded, first_response, np.datetime64("NaT")),
         "resolved_at": np.where(resolved, latent_resolved, np.datetime64("NaT")),
-        "status": status,
+        "status": np.array(STATUSES, dtype=object)[status],
         "priority": priority_names[priority],
         "channel": channel_names[channel],
         "issue_type": issue_names[issue],

@@ -8,6 +8,8 @@ have not happened yet and are left out.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -37,6 +39,35 @@ COMMUNICATION_WAIT = 0.6
 CONFIRMATION_WAIT = 1.0
 FINAL_STAKEHOLDER = {1: "Tier 2", 2: "Tier 3"}
 
+# Every stakeholder and activity name, and each one's index in that table.
+_SCRIPT_NAMES = {name for step in TIER2_SCRIPT + TIER3_SCRIPT for name in step[:3]}
+_PAIR_NAMES = {name for pairs in (*COMMUNICATIONS.values(), EXECUTIVE_COMMUNICATIONS)
+               for pair in pairs for name in pair}
+_OTHER_NAMES = {"Communication", "Resolution Confirmation", "Customer", *FINAL_STAKEHOLDER.values()}
+LABELS = np.array(sorted(_SCRIPT_NAMES | _PAIR_NAMES | _OTHER_NAMES), dtype=object)
+CODE = {name: i for i, name in enumerate(LABELS)}
+
+
+class _Script(NamedTuple):
+    """A script as columns: stakeholder, counterpart and activity codes, and waits, by step."""
+
+    stakeholder: np.ndarray
+    counterpart: np.ndarray
+    activity: np.ndarray
+    wait: np.ndarray
+
+
+def _script(steps: tuple[Step, ...]) -> _Script:
+    return _Script(*(np.array([CODE[step[i]] for step in steps], dtype=np.int8) for i in range(3)),
+                   np.array([step[3] for step in steps], dtype=float))
+
+
+def _codes(pairs: tuple[tuple[str, str], ...]) -> np.ndarray:
+    return np.array([[CODE[a], CODE[b]] for a, b in pairs], dtype=np.int8)
+
+
+SCRIPTS = {1: _script(TIER2_SCRIPT), 2: _script(TIER3_SCRIPT)}
+
 
 def escalation_events(rng: np.random.Generator, *, ticket_ids: np.ndarray, tier: np.ndarray,
                       priority: np.ndarray, created: np.ndarray, first_response: np.ndarray,
@@ -48,7 +79,6 @@ def escalation_events(rng: np.random.Generator, *, ticket_ids: np.ndarray, tier:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in (
             ("ticket_id", np.int64), ("step", np.int64), ("timestamp", "datetime64[ns]"),
             ("stakeholder", object), ("counterpart", object), ("activity", object))})
-    scripts = {1: TIER2_SCRIPT, 2: TIER3_SCRIPT}
     script_len = np.where(tier == 2, len(TIER3_SCRIPT), len(TIER2_SCRIPT))
     extra = rng.poisson(communications_mean, m)
     length = script_len + extra + 1  # + the resolution confirmation
@@ -56,35 +86,36 @@ def escalation_events(rng: np.random.Generator, *, ticket_ids: np.ndarray, tier:
     first_row = np.repeat(np.cumsum(length) - length, length)
     step = np.arange(len(owner)) - first_row
 
-    stakeholder = np.empty(len(owner), dtype=object)
-    counterpart = np.empty(len(owner), dtype=object)
-    activity = np.empty(len(owner), dtype=object)
+    # Who, with whom and what, as indices into LABELS: integers move faster than strings.
+    stakeholder = np.empty(len(owner), dtype=np.int8)
+    counterpart = np.empty(len(owner), dtype=np.int8)
+    activity = np.empty(len(owner), dtype=np.int8)
     wait = np.empty(len(owner), dtype=float)
     row_tier = tier[owner]
     is_last = step == length[owner] - 1
     in_script = step < script_len[owner]
-    for t, script in scripts.items():
+    for t, script in SCRIPTS.items():
         rows = np.flatnonzero((row_tier == t) & in_script)
-        table = np.array(script, dtype=object)
+        at = step[rows]
         stakeholder[rows], counterpart[rows], activity[rows] = (
-            table[step[rows], 0], table[step[rows], 1], table[step[rows], 2])
-        wait[rows] = table[step[rows], 3].astype(float)
+            script.stakeholder[at], script.counterpart[at], script.activity[at])
+        wait[rows] = script.wait[at]
         comm_rows = np.flatnonzero((row_tier == t) & ~in_script & ~is_last)
-        pairs = COMMUNICATIONS[t]
+        pairs = _codes(COMMUNICATIONS[t])
         if t == 2:
             critical = priority[owner[comm_rows]] == "Critical"
-            pairs_all = np.array(pairs + EXECUTIVE_COMMUNICATIONS, dtype=object)
+            pairs_all = _codes(COMMUNICATIONS[t] + EXECUTIVE_COMMUNICATIONS)
             choice = np.where(critical, rng.integers(0, len(pairs_all), len(comm_rows)),
                               rng.integers(0, len(pairs), len(comm_rows)))
             chosen = pairs_all[choice]
         else:
-            chosen = np.array(pairs, dtype=object)[rng.integers(0, len(pairs), len(comm_rows))]
+            chosen = pairs[rng.integers(0, len(pairs), len(comm_rows))]
         stakeholder[comm_rows], counterpart[comm_rows] = chosen[:, 0], chosen[:, 1]
-        activity[comm_rows] = "Communication"
+        activity[comm_rows] = CODE["Communication"]
         wait[comm_rows] = COMMUNICATION_WAIT
         last_rows = np.flatnonzero((row_tier == t) & is_last)
-        stakeholder[last_rows], counterpart[last_rows] = FINAL_STAKEHOLDER[t], "Customer"
-        activity[last_rows] = "Resolution Confirmation"
+        stakeholder[last_rows], counterpart[last_rows] = CODE[FINAL_STAKEHOLDER[t]], CODE["Customer"]
+        activity[last_rows] = CODE["Resolution Confirmation"]
         wait[last_rows] = CONFIRMATION_WAIT
 
     # Steps 0 and 1 sit at creation and first response; later steps split the time from
@@ -105,7 +136,7 @@ def escalation_events(rng: np.random.Generator, *, ticket_ids: np.ndarray, tier:
         "ticket_id": ticket_ids[owner][keep],
         "step": (step[keep] + 1).astype(np.int64),
         "timestamp": timestamp[keep].astype("datetime64[ns]"),
-        "stakeholder": stakeholder[keep],
-        "counterpart": counterpart[keep],
-        "activity": activity[keep],
+        "stakeholder": LABELS[stakeholder[keep]],
+        "counterpart": LABELS[counterpart[keep]],
+        "activity": LABELS[activity[keep]],
     })
