@@ -13,17 +13,18 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-# (stakeholder, counterpart, activity, relative wait before the step)
+# (stakeholder, counterpart, activity, relative time spent in the step until the next one;
+# the submission's time is the first response time, fixed by the ticket)
 Step = tuple[str, str, str, float]
 TIER2_SCRIPT: tuple[Step, ...] = (
     ("Customer", "Tier 1", "Initial Submission", 0.0),
-    ("Tier 1", "Customer", "Review & Analysis", 0.0),
-    ("Tier 1", "Tier 2", "Escalation", 1.0),
+    ("Tier 1", "Customer", "Review & Analysis", 1.0),
+    ("Tier 1", "Tier 2", "Escalation", 0.3),
     ("Tier 2", "Tier 1", "Review & Analysis", 0.8),
     ("Tier 2", "Customer", "Troubleshooting", 1.5),
 )
 TIER3_SCRIPT: tuple[Step, ...] = TIER2_SCRIPT + (
-    ("Tier 2", "Tier 3", "Escalation", 1.0),
+    ("Tier 2", "Tier 3", "Escalation", 0.3),
     ("Tier 3", "Tier 2", "Review & Analysis", 0.8),
     ("Tier 3", "Project Manager", "Development", 3.0),
     ("Project Manager", "Customer", "Communication", 0.6),
@@ -36,7 +37,7 @@ COMMUNICATIONS = {
 }
 EXECUTIVE_COMMUNICATIONS = (("C-Level Executive", "Customer"), ("Project Manager", "C-Level Executive"))
 COMMUNICATION_WAIT = 0.6
-CONFIRMATION_WAIT = 1.0
+CONFIRMATION_WAIT = 0.0  # the last step: nothing follows it
 FINAL_STAKEHOLDER = {1: "Tier 2", 2: "Tier 3"}
 
 # Every stakeholder and activity name, and each one's index in that table.
@@ -119,8 +120,9 @@ def escalation_events(rng: np.random.Generator, *, ticket_ids: np.ndarray, tier:
         wait[last_rows] = CONFIRMATION_WAIT
 
     # Steps 0 and 1 sit at creation and first response; later steps split the time from
-    # first response to resolution in proportion to random waits of their kind.
-    gap = np.where(step >= 2, wait * rng.exponential(1.0, len(owner)), 0.0)
+    # first response to resolution: the gap before a step is a random share, by kind, of the
+    # time spent in the step before it (the same ticket's, as step >= 2).
+    gap = np.where(step >= 2, np.roll(wait, 1) * rng.exponential(1.0, len(owner)), 0.0)
     cumulative = np.cumsum(gap)
     before_ticket = np.repeat(np.concatenate(([0.0], cumulative[np.cumsum(length)[:-1] - 1])), length)
     within = cumulative - before_ticket
