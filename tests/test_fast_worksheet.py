@@ -39,5 +39,9 @@ def test_column_writers_match_public_methods(tmp_path):
             ws.write_numbers(1, 0, NUMBERS, fmt)
             ws.write_strings(1, 1, STRINGS, fmt)
             ws.write_formulas(1, 2, FORMULAS, CACHED, fmt)
+        # Rows in later blocks of 16 with other first and last columns, for the row spans.
+        ws.write_number(20, 4, 1.5, fmt)
+        ws.write_string(40, 1, "late", fmt)
+        ws.write_number(41, 7, 2, None)
         workbook.close()
     assert sheet_xml(plain) == sheet_xml(fast)
