@@ -225,5 +225,32 @@ def report(
             _say_built(result)
 
 
+@app.command()
+def verify(
+    workbook: Path = typer.Argument(..., help="A workbook written by supportxl."),
+) -> None:
+    """Recalculate a workbook in LibreOffice and compare every formula with its cached value.
+
+    Exits 1 when any formula disagrees with its cached value or gives an error.
+
+    Examples:
+
+      supportxl verify output/support_dashboard.xlsx
+    """
+    import tempfile
+
+    from supportxl.verify import compare_with_recalculated, recalculate
+
+    with _user_errors():
+        if not workbook.is_file():
+            raise SupportxlError(f"{workbook}: no such file.")
+        with tempfile.TemporaryDirectory(prefix="supportxl-verify-") as scratch:
+            with err.status("Recalculating in LibreOffice"):
+                comparison = compare_with_recalculated(workbook, recalculate(workbook, Path(scratch)))
+        out.print(comparison.summary(), soft_wrap=True, markup=False)
+        if not comparison.ok:
+            raise typer.Exit(1)
+
+
 def main() -> None:
     app()

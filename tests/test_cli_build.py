@@ -5,10 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from supportxl.cli import app
-from supportxl.dataset import read_dataset, write_dataset
+from supportxl.dataset import write_dataset
+
+from conftest import soffice_or_skip
 
 runner = CliRunner()
 
@@ -90,7 +93,21 @@ def test_corrupt_timestamp_names_row_and_column(tmp_path, small_dataset):
 
 
 def test_every_command_has_help_with_examples():
-    for command in ("generate", "build", "report"):
+    for command in ("generate", "build", "report", "verify"):
         result = run(command, "--help")
         assert result.exit_code == 0
         assert "Examples:" in result.stdout, command
+
+
+def test_verify_missing_file(tmp_path):
+    result = run("verify", str(tmp_path / "none.xlsx"))
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {tmp_path / 'none.xlsx'}: no such file.\n"
+
+
+@pytest.mark.libreoffice
+def test_verify_a_built_workbook(small_workbook):
+    soffice_or_skip()
+    result = run("verify", str(small_workbook))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.endswith(" formula cells, 0 mismatches, 0 error values\n")
