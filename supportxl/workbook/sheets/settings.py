@@ -23,6 +23,7 @@ TARGET_LABELS = {
     "median_resolution_hours": ("Median resolution target (h)", "hours"),
 }
 AS_OF_NAME = "ReportAsOf"
+TARGETS_TABLE = "Targets"
 
 
 def target_name(field: str) -> str:
@@ -57,15 +58,17 @@ def write_settings(ctx: BuildContext, ws: Worksheet) -> None:
     row = top + len(PRIORITIES) + 2
     ws.write_string(row, 0, "Thresholds and targets", f.get("section"))
     row += 1
-    ws.write_string(row, 0, "Setting", f.get("header"))
-    ws.write_string(row, 1, "Value", f.get("header"))
-    ws.write_string(row, 2, "Defined name", f.get("header"))
-    row += 1
     rows = [("CSAT 'good' threshold (1-5)", CSAT_GOOD_NAME, ctx.template.csat_good_threshold, "int")]
     targets = ctx.template.targets
     rows += [(label, target_name(field.name), getattr(targets, field.name), fmt)
              for field in dataclasses.fields(targets)
              for label, fmt in [TARGET_LABELS[field.name]]]
+    ws.add_table(row, 0, row + len(rows), 2, {
+        "name": TARGETS_TABLE, "style": f.theme.table_style,
+        "columns": [{"header": h, "header_format": f.get("header")}
+                    for h in ("Setting", "Value", "Defined name")],
+    })
+    row += 1
     for label, name, value, fmt in rows:
         ws.write_string(row, 0, label, f.get("label"))
         ws.write_number(row, 1, value, f.get("input", fmt))
