@@ -102,6 +102,8 @@ LOCALE_OPT = typer.Option(None, "--locale", help="Faker locale for names [defaul
 SCENARIO_OPT = typer.Option(None, "--scenario", help="Scenario TOML with all generator parameters; flags override it.")
 TEMPLATE_OPT = typer.Option(None, "--template", "-t", help="Report template: a shipped name (dashboard) or a .toml path.")
 QUIET_OPT = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
+SET_OPT = typer.Option(None, "--set", metavar="KEY=VALUE",
+                       help="Override a template value, e.g. --set sla.resolution_hours.High=8 (repeatable).")
 
 
 @app.command()
@@ -162,6 +164,7 @@ def build(
     source: Path = typer.Argument(..., help="A folder written by 'supportxl generate'."),
     output: Path = typer.Option(DEFAULT_WORKBOOK, "--output", "-o", help="The .xlsx file to write."),
     template: Optional[str] = TEMPLATE_OPT,
+    set_values: Optional[list[str]] = SET_OPT,
     quiet: bool = QUIET_OPT,
 ) -> None:
     """Build the Excel dashboard from support data.
@@ -171,14 +174,17 @@ def build(
       supportxl build output/data
 
       supportxl build output/data -o output/q4.xlsx --template my_template.toml
+
+      supportxl build output/data --set sla.resolution_hours.High=8 --set targets.csat=0.9
     """
     from supportxl.template import load_template
     from supportxl.workbook.builder import BUILD_STEPS, build_workbook
 
     with _user_errors():
-        report_template = load_template(template)
+        report_template = load_template(template, set_values or ())
         dataset = read_dataset(source)
-        command = _command_line("build", source, output=output, template=template)
+        command = _command_line("build", source, output=output, template=template) + "".join(
+            f" --set {shlex.quote(v)}" for v in set_values or ())
         with _progress(BUILD_STEPS, quiet) as progress:
             result = build_workbook(dataset, output, report_template, command=command, progress=progress)
         if not quiet:
@@ -197,6 +203,7 @@ def report(
     locale: Optional[str] = LOCALE_OPT,
     scenario: Optional[Path] = SCENARIO_OPT,
     template: Optional[str] = TEMPLATE_OPT,
+    set_values: Optional[list[str]] = SET_OPT,
     output: Path = typer.Option(DEFAULT_WORKBOOK, "--output", "-o", help="The .xlsx file to write."),
     quiet: bool = QUIET_OPT,
 ) -> None:
@@ -213,16 +220,54 @@ def report(
 
     with _user_errors():
         params = _generator_params(tickets, seed, year, start, end, accounts, agents, locale, scenario)
-        report_template = load_template(template)
+        report_template = load_template(template, set_values or ())
         command = _command_line(
             "report", tickets=params.tickets, seed=params.seed, start=params.period_start,
             end=params.period_end, accounts=accounts, agents=agents, locale=locale,
-            scenario=scenario, template=template, output=output)
+            scenario=scenario, template=template, output=output) + "".join(
+                f" --set {shlex.quote(v)}" for v in set_values or ())
         with _progress(GENERATION_STEPS + BUILD_STEPS, quiet) as progress:
             dataset = generate_dataset(params, progress)
             result = build_workbook(dataset, output, report_template, command=command, progress=progress)
         if not quiet:
             _say_built(result)
+
+
+templates_app = typer.Typer(help="List the shipped report templates or print one to copy and edit.",
+                            no_args_is_help=True)
+app.add_typer(templates_app, name="templates")
+
+
+@templates_app.command("list")
+def templates_list() -> None:
+    """List the shipped report templates with their descriptions.
+
+    Examples:
+
+      supportxl templates list
+    """
+    from supportxl.template import load_template, shipped_templates
+
+    with _user_errors():
+        for name in shipped_templates():
+            out.print(f"{name:<14} {load_template(name).description}", markup=False, soft_wrap=True)
+
+
+@templates_app.command("show")
+def templates_show(name: str = typer.Argument(..., help="A shipped template name.")) -> None:
+    """Print a shipped template's TOML, to copy and edit.
+
+    Examples:
+
+      supportxl templates show dashboard > my_template.toml
+    """
+    from supportxl.template import template_path
+
+    with _user_errors():
+        path = template_path(name)
+        if not path.is_file():
+            raise SupportxlError(f"{path}: no such file.")
+        out.print(path.read_text(encoding="utf-8"), end="", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -6,10 +6,13 @@ see raw dictionaries. Shipped templates live in templates/*.toml.
 
 from __future__ import annotations
 
+import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from supportxl.config import from_data, read_toml
+from supportxl.config import from_data, merge, read_toml
 from supportxl.errors import ParameterError
 from supportxl.generate.params import PRIORITIES
 from supportxl.metrics.calendar import BusinessCalendar
@@ -61,23 +64,61 @@ class ReportTemplate:
         return self.calendar is not None
 
 
-def load_template(name_or_path: str | Path | None = None) -> ReportTemplate:
-    """A shipped template by name (``dashboard``) or a TOML file by path."""
+def load_template(name_or_path: str | Path | None = None, overrides: Sequence[str] = ()) -> ReportTemplate:
+    """A shipped template by name (``dashboard``) or a TOML file by path, with ``KEY=VALUE``
+    overrides (``sla.resolution_hours.High=8``) applied and validated like the file."""
+    path = template_path(name_or_path)
+    label = str(path) if path.parent != TEMPLATES_DIR else f"shipped template templates/{path.name}"
+    data = read_toml(path)
+    from_data(ReportTemplate, data, source=str(path))  # the file's own errors name the file
+    if overrides:
+        data = merge(data, parse_overrides(overrides))
+        source = "--set"
+        label += " with --set " + " ".join(overrides)
+    else:
+        source = str(path)
+    template = from_data(ReportTemplate, {**data, "source": label}, source=source)
+    validate_template(template, source)
+    return template
+
+
+def template_path(name_or_path: str | Path | None) -> Path:
+    """The file of a shipped template name, or the given .toml path."""
     name_or_path = name_or_path or DEFAULT_TEMPLATE
     path = Path(name_or_path)
-    label = str(path)
-    if path.suffix != ".toml":
-        shipped = TEMPLATES_DIR / f"{name_or_path}.toml"
-        if not shipped.is_file() or shipped.stem in NOT_TEMPLATES:
-            raise ParameterError(
-                f"unknown template '{name_or_path}' (shipped templates: "
-                f"{', '.join(shipped_templates())}; or give a path to a .toml file)."
-            )
-        path, label = shipped, f"shipped template templates/{shipped.name}"
-    data = read_toml(path)
-    template = from_data(ReportTemplate, {**data, "source": label}, source=str(path))
-    validate_template(template, str(path))
-    return template
+    if path.suffix == ".toml":
+        return path
+    shipped = TEMPLATES_DIR / f"{name_or_path}.toml"
+    if not shipped.is_file() or shipped.stem in NOT_TEMPLATES:
+        raise ParameterError(
+            f"unknown template '{name_or_path}' (shipped templates: "
+            f"{', '.join(shipped_templates())}; or give a path to a .toml file)."
+        )
+    return shipped
+
+
+def parse_overrides(overrides: Sequence[str]) -> dict[str, Any]:
+    """``["sla.resolution_hours.High=8", 'title="Q4"']`` as a nested table. A value is read as
+    TOML (numbers, true/false, quoted text, [lists]); anything else is taken as text."""
+    tree: dict[str, Any] = {}
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key or any(not part for part in key.split(".")):
+            raise ParameterError(f"--set {item!r}: expected KEY=VALUE, for example "
+                                 f"sla.resolution_hours.High=8.")
+        try:
+            value = tomllib.loads(f"value = {raw.strip()}")["value"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        node = tree
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ParameterError(f"--set {item!r}: {part} is set twice, as a value and as a table.")
+        node[leaf] = value
+    return tree
 
 
 NOT_TEMPLATES = ("actions",)  # templates/actions.toml holds the Insights' suggested actions
