@@ -16,7 +16,11 @@ from supportxl.config import from_data, merge, read_toml
 from supportxl.errors import ParameterError
 from supportxl.generate.params import PRIORITIES
 from supportxl.metrics.calendar import BusinessCalendar
+from supportxl.metrics.kpis import KPIS
 from supportxl.paths import TEMPLATES_DIR
+from supportxl.workbook.catalogue import (CHART_NAMES, DEFAULT_CARDS, MAX_CARDS, READS_ESCALATION_LOG,
+                                          REQUIRED_SHEETS, SHEET_NAMES)
+from supportxl.workbook.theme import NUMBER_FORMATS, Theme
 
 DEFAULT_TEMPLATE = "dashboard"
 
@@ -57,6 +61,10 @@ class ReportTemplate:
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     targets: Targets = field(default_factory=Targets)
     calendar: BusinessCalendar | None = None
+    sheets: tuple[str, ...] = SHEET_NAMES
+    cards: tuple[str, ...] = DEFAULT_CARDS
+    charts: tuple[str, ...] = CHART_NAMES
+    theme: Theme = field(default_factory=Theme)
     source: str = "built-in defaults"
 
     @property
@@ -150,3 +158,25 @@ def validate_template(template: ReportTemplate, source: str) -> None:
         raise ParameterError(f"{source}: top_accounts must be at least 1, found {template.top_accounts}.")
     if template.calendar is not None:
         template.calendar.validate()
+    for key, names, choices in (("sheets", template.sheets, SHEET_NAMES),
+                                ("cards", template.cards, tuple(KPIS)),
+                                ("charts", template.charts, CHART_NAMES),
+                                ("theme.number_formats", tuple(template.theme.number_formats),
+                                 tuple(NUMBER_FORMATS))):
+        unknown = [n for n in names if n not in choices]
+        if unknown:
+            raise ParameterError(f"{source}: {key} has unknown name '{unknown[0]}' "
+                                 f"(valid: {', '.join(choices)}).")
+        if len(set(names)) != len(names):
+            repeated = next(n for n in names if names.count(n) > 1)
+            raise ParameterError(f"{source}: {key} lists '{repeated}' twice.")
+    for required in REQUIRED_SHEETS:
+        if required not in template.sheets:
+            raise ParameterError(f"{source}: sheets must include '{required}': every formula reads "
+                                 f"the Tickets table and its SLA flags read Settings.")
+    readers = [s for s in READS_ESCALATION_LOG if s in template.sheets]
+    if readers and "Escalation Log" not in template.sheets:
+        raise ParameterError(f"{source}: sheets lists '{readers[0]}' but not 'Escalation Log', "
+                             f"which its formulas read.")
+    if not 1 <= len(template.cards) <= MAX_CARDS:
+        raise ParameterError(f"{source}: cards must list 1 to {MAX_CARDS} KPIs, found {len(template.cards)}.")

@@ -16,7 +16,7 @@ from supportxl.metrics.derive import derive_tickets
 from supportxl.metrics.kpis import kpi
 from supportxl.template import load_template
 from supportxl.verify import compare_with_recalculated, recalculate, run_libreoffice, set_cell_values
-from supportxl.workbook.sheets.dashboard import CARD_KPIS
+from supportxl.workbook.catalogue import DEFAULT_CARDS as CARD_KPIS
 from supportxl.workbook.sheets.data import excel_serial
 
 from conftest import soffice_or_skip

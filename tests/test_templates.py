@@ -7,6 +7,10 @@ from typer.testing import CliRunner
 
 from supportxl.cli import app
 from supportxl.errors import ParameterError
+from supportxl.metrics.kpis import KPIS
+from supportxl.workbook.catalogue import CHART_NAMES
+
+from conftest import soffice_or_skip
 from supportxl.paths import TEMPLATES_DIR
 from supportxl.template import load_template, parse_overrides, shipped_templates
 
@@ -28,8 +32,18 @@ def test_override_values_are_read_as_toml_or_text():
 
 
 @pytest.mark.parametrize("override,message", [
-    ("slaa=3", "--set: unknown key 'slaa' (valid keys: calendar, csat_good_threshold, description, "
-               "name, sla, source, targets, title, top_accounts)."),
+    ("slaa=3", "--set: unknown key 'slaa' (valid keys: calendar, cards, charts, csat_good_threshold, "
+               "description, name, sheets, sla, source, targets, theme, title, top_accounts)."),
+    ("cards=[\"tickets\", \"speed\"]", "--set: cards has unknown name 'speed' (valid: " + ", ".join(KPIS) + ")."),
+    ("charts=[\"pie\"]", "--set: charts has unknown name 'pie' (valid: " + ", ".join(CHART_NAMES) + ")."),
+    ("sheets=[\"Dashboard\", \"Tickets\"]", "--set: sheets must include 'Settings': every formula reads "
+                                            "the Tickets table and its SLA flags read Settings."),
+    ("sheets=[\"Escalations\", \"Settings\", \"Tickets\"]",
+     "--set: sheets lists 'Escalations' but not 'Escalation Log', which its formulas read."),
+    ("cards=[\"tickets\", \"tickets\"]", "--set: cards lists 'tickets' twice."),
+    ("theme.number_formats.money=\"$0\"", "--set: theme.number_formats has unknown name 'money' (valid: "
+                                          "text, id, int, datetime, date, month, hours, percent, score, "
+                                          "currency, share)."),
     ("targets.csat=high", "--set: targets.csat should be a number, found 'high'."),
     ("sla.resolution_hours.Hgh=8", "--set: sla.resolution_hours needs exactly the priorities Critical, "
                                    "High, Medium, Low (found: Critical, High, Medium, Low, Hgh)."),
@@ -52,8 +66,8 @@ def test_templates_commands():
     assert shown.stdout == (TEMPLATES_DIR / "dashboard.toml").read_text(encoding="utf-8")
     missing = runner.invoke(app, ["templates", "show", "fancy"])
     assert missing.exit_code == 2
-    assert missing.stderr == ("Error: unknown template 'fancy' (shipped templates: dashboard; "
-                              "or give a path to a .toml file).\n")
+    assert missing.stderr == ("Error: unknown template 'fancy' (shipped templates: agent_review, "
+                              "dashboard; or give a path to a .toml file).\n")
 
 
 def test_report_with_set_records_it(tmp_path):
@@ -66,3 +80,43 @@ def test_report_with_set_records_it(tmp_path):
     assert [r for r in book["Settings"].iter_rows(min_row=7, max_row=7, values_only=True)][0][:3] == ("High", 4, 8)
     about = {r[0]: r[1] for r in book["About"].iter_rows(values_only=True) if r and r[0]}
     assert about["Regenerate with"].endswith(" --set sla.resolution_hours.High=8")
+
+
+@pytest.mark.parametrize("name", shipped_templates())
+def test_every_shipped_template_builds_as_declared(name, small_dataset, tmp_path):
+    import re
+    import warnings
+    import zipfile
+
+    import openpyxl
+
+    from supportxl.metrics.kpis import kpi
+    from supportxl.workbook.builder import build_workbook
+
+    template = load_template(name)
+    path = tmp_path / f"{name}.xlsx"
+    build_workbook(small_dataset, path, template)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        book = openpyxl.load_workbook(path)
+    assert book.sheetnames == [*template.sheets, *(["Lists"] if "Dashboard" in template.sheets else [])]
+    if "Dashboard" in template.sheets:
+        dash = book["Dashboard"]
+        titles = [dash.cell(row, col).value for row in (7, 13) for col in (1, 4, 7, 10, 13)]
+        assert titles[:len(template.cards)] == [kpi(k).name for k in template.cards]
+        with zipfile.ZipFile(path) as archive:
+            rels = archive.read("xl/drawings/_rels/drawing1.xml.rels").decode()
+        assert len(re.findall(r"charts/chart\d+\.xml", rels)) == len(template.charts)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("name", shipped_templates())
+def test_every_shipped_template_recalculates(name, small_dataset, tmp_path):
+    from supportxl.verify import compare_with_recalculated, recalculate
+    from supportxl.workbook.builder import build_workbook
+
+    soffice_or_skip()
+    path = tmp_path / f"{name}.xlsx"
+    build_workbook(small_dataset, path, load_template(name))
+    comparison = compare_with_recalculated(path, recalculate(path, tmp_path / "out"))
+    assert comparison.ok, comparison.summary()

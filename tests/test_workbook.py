@@ -11,7 +11,8 @@ import pytest
 
 from supportxl.dataset import Dataset
 from supportxl.errors import SupportxlError
-from supportxl.workbook.builder import SHEETS, build_workbook
+from supportxl.workbook.builder import build_workbook
+from supportxl.workbook.catalogue import SHEET_NAMES
 
 from conftest import make_dataset
 
@@ -44,7 +45,7 @@ def header_index(ws, header_row, text):
 
 
 def test_sheets_in_order(book):
-    assert book.sheetnames == EXPECTED_SHEETS == [name for name, _ in SHEETS]
+    assert book.sheetnames == EXPECTED_SHEETS == [*SHEET_NAMES, "Lists"]
 
 
 def test_tickets_table(book, small_dataset):

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from supportxl.dataset import OPEN_STATUSES
 from supportxl.metrics.columns import column
-from supportxl.template import ReportTemplate
+
+if TYPE_CHECKING:  # the template module imports this one to validate KPI names
+    from supportxl.template import ReportTemplate
 
 # Excel treats * ? ~ as wildcards and a leading = < > as an operator in COUNTIFS criteria.
 _CRITERIA_SPECIAL = ("*", "?", "~", "=", "<", ">")

@@ -21,7 +21,8 @@ from supportxl.workbook.sheets import dashboard, data, escalations, insights, su
 from supportxl.workbook.sheets.about import write_about
 from supportxl.workbook.sheets.data import check_rows
 from supportxl.workbook.sheets.settings import write_settings
-from supportxl.workbook.theme import Formats, Theme
+from supportxl.workbook.catalogue import SHEET_NAMES
+from supportxl.workbook.theme import Formats
 from supportxl.workbook.worksheet import FastWorksheet
 
 WORKBOOK_OPTIONS = {
@@ -32,6 +33,8 @@ WORKBOOK_OPTIONS = {
 }
 
 SheetWriter = Callable[[BuildContext, object], object]
+# Every sheet a template may name, in the order they are written: Insights links to grids of
+# the summaries before it, and About lists the warnings of all the others.
 SHEETS: tuple[tuple[str, SheetWriter], ...] = (
     ("Dashboard", dashboard.write_dashboard),
     ("Trend", summaries.write_trend),
@@ -45,15 +48,14 @@ SHEETS: tuple[tuple[str, SheetWriter], ...] = (
     ("Escalations", escalations.write_escalations),
     ("Insights", insights.write_insights),
     ("Settings", write_settings),
-    ("About", None),  # written last: it lists what the others warned about
     ("Tickets", data.write_tickets),
     ("Accounts", data.write_accounts),
     ("Agents", data.write_agents),
     ("Escalation Log", data.write_escalation_log),
-    (dashboard.LISTS_SHEET, None),  # hidden: the drop-down lists, filled by the Dashboard
 )
+assert {name for name, _ in SHEETS} | {"About"} == set(SHEET_NAMES)
 DATA_SHEETS = ("Tickets", "Accounts", "Agents", "Escalation Log")
-BUILD_STEPS = len(SHEETS) + 2
+BUILD_STEPS = len(SHEETS) + 3
 
 
 def print_setup(ws, title: str, *, repeat_header: bool, one_page: bool = False) -> None:
@@ -90,8 +92,9 @@ def build_workbook(dataset: Dataset, out: Path, template: ReportTemplate | None 
     frame, events = derive(dataset, template)
     progress.step("Computing durations and SLA flags")
     warnings: list[str] = []
-    names = [name for name, _ in SHEETS]
-    visible = [name for name in names if name != dashboard.LISTS_SHEET]
+    visible = list(template.sheets)
+    # The Dashboard's drop-down lists live on a hidden sheet at the end.
+    names = visible + ([dashboard.LISTS_SHEET] if "Dashboard" in visible else [])
 
     def write(path: str) -> None:
         workbook = xlsxwriter.Workbook(path, WORKBOOK_OPTIONS)
@@ -99,18 +102,20 @@ def build_workbook(dataset: Dataset, out: Path, template: ReportTemplate | None 
             "title": template.title, "subject": "Support performance", "author": "supportxl",
             "created": dt.datetime.combine(dataset.as_of.date(), dt.time()),
         })
-        ctx = BuildContext(workbook, Formats(workbook, Theme()), dataset, frame, template, events,
+        ctx = BuildContext(workbook, Formats(workbook, template.theme), dataset, frame, template, events,
                            warnings=warnings)
         ctx.sheets.update((name, workbook.add_worksheet(name, worksheet_class=FastWorksheet))
                           for name in names)
         for name, writer in SHEETS:
-            if writer is not None:
+            if name in ctx.sheets:
                 progress.step(f"Writing {name}")
                 written = writer(ctx, ctx.sheets[name])
                 ctx.grids[name] = {"grid": written} if isinstance(written, Grid) else (
                     written if isinstance(written, dict) else {})
-        write_about(ctx, ctx.sheets["About"], command=command, sheets=visible)
-        ctx.sheets[dashboard.LISTS_SHEET].hide()
+        if "About" in ctx.sheets:
+            write_about(ctx, ctx.sheets["About"], command=command, sheets=visible)
+        if dashboard.LISTS_SHEET in ctx.sheets:
+            ctx.sheets[dashboard.LISTS_SHEET].hide()
         for name, ws in ctx.sheets.items():
             print_setup(ws, template.title, repeat_header=name in DATA_SHEETS,
                         one_page=name == "Dashboard")

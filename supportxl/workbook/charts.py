@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from xlsxwriter.chart import Chart
 
+from supportxl.workbook.catalogue import CHART_NAMES
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.grids import Grid
 
@@ -46,12 +47,11 @@ def _axes(chart: Chart, x_title: str, y_title: str, y_format: str, x_format: str
                       "major_gridlines": {"visible": True, "line": {"color": "#EDEDED"}}})
 
 
-def dashboard_charts(ctx: BuildContext, grids: dict[str, Grid]) -> list[Chart]:
-    colours = ctx.formats.theme.series
-    monthly, by_channel = grids["monthly"], grids["month_channel"]
-    month_axis = {"name": "Month", "num_format": "mmm yy", "name_font": {"size": 9}, "num_font": {"size": 8}}
-    charts = []
+MONTH_AXIS = {"name": "Month", "num_format": "mmm yy", "name_font": {"size": 9}, "num_font": {"size": 8}}
 
+
+def _volume_breach(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
+    colours, monthly = ctx.formats.theme.series, grids["monthly"]
     volume = _new(ctx, "column", "Tickets per month and resolution breach rate")
     volume.add_series({"name": "Tickets", "categories": _labels(monthly), "values": _ref(monthly, "tickets"),
                        "fill": {"color": colours[1]}, "gap": 60})
@@ -61,32 +61,37 @@ def dashboard_charts(ctx: BuildContext, grids: dict[str, Grid]) -> list[Chart]:
                        "line": {"color": colours[4], "width": 2.25}, "marker": {"type": "circle", "size": 4}})
     volume.combine(breach)
     _axes(volume, "Month", "Tickets", "int")
-    volume.set_x_axis(month_axis)
+    volume.set_x_axis(MONTH_AXIS)
     breach.set_y2_axis({"name": "Breach rate", "num_format": "0%", "name_font": {"size": 9},
                         "num_font": {"size": 8}})
-    charts.append(volume)
+    return volume
 
+
+def _month_channel(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
+    colours, by_channel = ctx.formats.theme.series, grids["month_channel"]
     stacked = _new(ctx, "column", "Tickets per month by channel", "stacked")
-    channel_keys = [k for k in by_channel.columns if k != "Total"]
-    for i, key in enumerate(channel_keys):
+    for i, key in enumerate(k for k in by_channel.columns if k != "Total"):
         stacked.add_series({"name": _name(by_channel, key), "categories": _labels(by_channel),
                             "values": _ref(by_channel, key), "fill": {"color": colours[i % len(colours)]},
                             "gap": 50})
     _axes(stacked, "Month", "Tickets", "int")
-    stacked.set_x_axis(month_axis)
-    charts.append(stacked)
+    stacked.set_x_axis(MONTH_AXIS)
+    return stacked
 
+
+def _issue_types(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
     issues = grids["issues"]
     bars = _new(ctx, "bar", "Tickets by issue type")
     bars.add_series({"name": "Tickets", "categories": _labels(issues), "values": _ref(issues, "tickets"),
-                     "fill": {"color": colours[0]}, "gap": 40})
-    _axes(bars, "Tickets", "Issue type", "int")
+                     "fill": {"color": ctx.formats.theme.series[0]}, "gap": 40})
     bars.set_x_axis({"name": "Tickets", "num_format": "#,##0", "name_font": {"size": 9}, "num_font": {"size": 8}})
     bars.set_y_axis({"name": "Issue type", "reverse": True, "name_font": {"size": 9}, "num_font": {"size": 8}})
     bars.set_legend({"none": True})
-    charts.append(bars)
+    return bars
 
-    channels = grids["channels"]
+
+def _channel_share(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
+    colours, channels = ctx.formats.theme.series, grids["channels"]
     doughnut = _new(ctx, "doughnut", "Channel share of tickets")
     doughnut.add_series({"name": "Tickets", "categories": _labels(channels), "values": _ref(channels, "tickets"),
                          "data_labels": {"percentage": True, "font": {"size": 8}},
@@ -94,25 +99,34 @@ def dashboard_charts(ctx: BuildContext, grids: dict[str, Grid]) -> list[Chart]:
                                     for i in range(channels.rows)]})
     doughnut.set_hole_size(55)
     doughnut.set_legend({"position": "right", "font": {"size": 8}})
-    charts.append(doughnut)
+    return doughnut
 
-    sla = grids["sla"]
+
+def _sla_outcome(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
+    colours, sla = ctx.formats.theme.series, grids["sla"]
     outcome = _new(ctx, "column", "SLA outcome by priority")
-    for i, key in enumerate(("resolved_within_target", "resolved_late", "open_within_target", "open_past_target")):
+    keys = ("resolved_within_target", "resolved_late", "open_within_target", "open_past_target")
+    for key, colour in zip(keys, (colours[6], colours[4], colours[2], colours[3])):
         outcome.add_series({"name": _name(sla, key), "categories": _labels(sla), "values": _ref(sla, key),
-                            "fill": {"color": (colours[6], colours[4], colours[2], colours[3])[i]}})
+                            "fill": {"color": colour}})
     _axes(outcome, "Priority", "Tickets", "int")
-    charts.append(outcome)
+    return outcome
 
+
+def _csat_trend(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
+    monthly = grids["monthly"]
     csat = _new(ctx, "line", "CSAT % by month")
     csat.add_series({"name": "CSAT %", "categories": _labels(monthly), "values": _ref(monthly, "csat"),
-                     "line": {"color": colours[6], "width": 2.25}, "marker": {"type": "circle", "size": 4}})
+                     "line": {"color": ctx.formats.theme.series[6], "width": 2.25},
+                     "marker": {"type": "circle", "size": 4}})
     _axes(csat, "Month", "Share of ratings 4-5", "0%")
-    csat.set_x_axis(month_axis)
+    csat.set_x_axis(MONTH_AXIS)
     csat.set_legend({"none": True})
-    charts.append(csat)
+    return csat
 
-    agents = grids["agents"]
+
+def _agent_scatter(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
+    colours, agents = ctx.formats.theme.series, grids["agents"]
     scatter = _new(ctx, "scatter", "Agents: mean resolution time vs CSAT")
     scatter.add_series({"name": "Agents", "categories": _ref(agents, "ttr_mean"),
                         "values": _ref(agents, "csat"),
@@ -120,9 +134,11 @@ def dashboard_charts(ctx: BuildContext, grids: dict[str, Grid]) -> list[Chart]:
                                    "border": {"color": colours[0]}}})
     _axes(scatter, "Mean resolution (h)", "CSAT %", "0%", "#,##0")
     scatter.set_legend({"none": True})
-    charts.append(scatter)
+    return scatter
 
-    accounts = grids["accounts"]
+
+def _account_pareto(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
+    colours, accounts = ctx.formats.theme.series, grids["accounts"]
     pareto = _new(ctx, "column", "Top accounts: tickets and cumulative share")
     pareto.add_series({"name": "Tickets", "categories": _labels(accounts), "values": _ref(accounts, "tickets"),
                        "fill": {"color": colours[1]}, "gap": 40})
@@ -134,19 +150,40 @@ def dashboard_charts(ctx: BuildContext, grids: dict[str, Grid]) -> list[Chart]:
     _axes(pareto, "Account", "Tickets", "int")
     cumulative.set_y2_axis({"name": "Cumulative share", "num_format": "0%", "min": 0, "max": 1,
                             "name_font": {"size": 9}, "num_font": {"size": 8}})
-    charts.append(pareto)
+    return pareto
 
+
+def _escalation_stages(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
     stages = grids["stages"]
-    stage_chart = _new(ctx, "bar", "Escalations: mean hours per activity")
-    stage_chart.add_series({"name": "Mean hours", "categories": _labels(stages), "values": _ref(stages, "hours"),
-                            "fill": {"color": colours[3]}, "gap": 40})
-    stage_chart.set_x_axis({"name": "Hours", "num_format": "#,##0", "name_font": {"size": 9},
-                            "num_font": {"size": 8}})
-    stage_chart.set_y_axis({"name": "Activity", "reverse": True, "name_font": {"size": 9},
-                            "num_font": {"size": 8}})
-    stage_chart.set_legend({"none": True})
-    charts.append(stage_chart)
-    return charts
+    chart = _new(ctx, "bar", "Escalations: mean hours per activity")
+    chart.add_series({"name": "Mean hours", "categories": _labels(stages), "values": _ref(stages, "hours"),
+                      "fill": {"color": ctx.formats.theme.series[3]}, "gap": 40})
+    chart.set_x_axis({"name": "Hours", "num_format": "#,##0", "name_font": {"size": 9}, "num_font": {"size": 8}})
+    chart.set_y_axis({"name": "Activity", "reverse": True, "name_font": {"size": 9}, "num_font": {"size": 8}})
+    chart.set_legend({"none": True})
+    return chart
+
+
+# The Dashboard's charts by the name a template uses for them, in the default order.
+DASHBOARD_CHARTS = {
+    "volume_and_breach_rate": _volume_breach,
+    "tickets_by_month_and_channel": _month_channel,
+    "issue_types": _issue_types,
+    "channel_share": _channel_share,
+    "sla_outcome_by_priority": _sla_outcome,
+    "csat_trend": _csat_trend,
+    "agents_resolution_vs_csat": _agent_scatter,
+    "account_pareto": _account_pareto,
+    "escalation_stages": _escalation_stages,
+}
+
+
+assert tuple(DASHBOARD_CHARTS) == CHART_NAMES
+
+
+def dashboard_charts(ctx: BuildContext, grids: dict[str, Grid], names) -> list[Chart]:
+    """The named Dashboard charts, in the order given."""
+    return [DASHBOARD_CHARTS[name](ctx, grids) for name in names]
 
 
 def escalation_charts(ctx: BuildContext, grids: dict[str, Grid]) -> dict[str, Chart]:

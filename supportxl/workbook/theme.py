@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from xlsxwriter.format import Format
@@ -25,6 +25,7 @@ class Theme:
     table_style: str = "Table Style Medium 2"
     series: tuple[str, ...] = ("#1F4E79", "#2E75B6", "#9DC3E6", "#F4B183", "#C55A11",
                                "#A9D18E", "#548235", "#FFD966", "#7F7F7F", "#BF9000")
+    number_formats: dict[str, str] = field(default_factory=dict)  # overrides, e.g. currency = "€#,##0"
 
 
 NUMBER_FORMATS = {
@@ -74,8 +75,9 @@ class Formats:
         if key not in self._cache:
             options: dict[str, Any] = {"font_name": self.theme.font, "font_size": self.theme.font_size}
             options.update({k: self._colour(k, v) for k, v in STYLES[style].items()})
-            if NUMBER_FORMATS[number]:
-                options["num_format"] = NUMBER_FORMATS[number]
+            num_format = self.theme.number_formats.get(number, NUMBER_FORMATS[number])
+            if num_format:
+                options["num_format"] = num_format
             options.update({k: self._colour(k, v) for k, v in extra.items()})
             self._cache[key] = self._workbook.add_format(options)
         return self._cache[key]

@@ -29,16 +29,13 @@ LISTS_SHEET = "Lists"
 PAGE_COLUMNS = 15  # A..O: five cards of three columns, three charts of five columns
 FILTER_ROW = 4
 CARD_TOP = (6, 12)
-CARD_KPIS = ("tickets", "frt_median", "ttr_median", "resolution_compliance", "csat",
-             "escalation_rate", "reopen_rate", "fcr", "backlog", "breach_cost")
 CHART_TOP = 18
 CHART_ROWS = 16
 DATA_TOP = CHART_TOP + 3 * CHART_ROWS + 2
 HELPER_COL = 17  # R: the filter helper cells, outside the printed page
 FAR_PAST, FAR_FUTURE = pd.Timestamp("1900-01-01"), pd.Timestamp("2200-01-01")
 MAX_DATE_SERIAL = 2_958_465  # 9999-12-31
-MONTHLY_KPIS = ("tickets", "frt_median", "ttr_median", "resolution_compliance", "csat",
-                "escalation_rate", "reopen_rate", "fcr", "breach_cost", "resolution_breach_rate")
+CHART_KPIS = ("tickets", "resolution_breach_rate", "csat")  # monthly columns the charts draw
 SLA_OUTCOMES = ("resolved_within_target", "resolved_late", "open_within_target", "open_past_target")
 EVENT_HEADERS = {"month": "Month", "channel": "Channel", "priority": "Priority", "team": "Team"}
 PARETO_ACCOUNTS = 15
@@ -77,8 +74,9 @@ def write_dashboard(ctx: BuildContext, ws: Worksheet) -> dict[str, Grid]:
     _header(ctx, ws)
     filters = _filters(ctx, ws, lists)
     grids = _grids(ctx, ws, filters)
+    cards = ctx.template.cards
     for band, top in enumerate(CARD_TOP):
-        for i, key in enumerate(CARD_KPIS[band * 5:(band + 1) * 5]):
+        for i, key in enumerate(cards[band * 5:(band + 1) * 5]):
             _card(ctx, ws, top, i * 3, kpi(key), filters, grids["monthly"])
     _charts(ctx, ws, grids)
     ws.print_area(0, 0, DATA_TOP - 2, PAGE_COLUMNS - 1)
@@ -223,7 +221,7 @@ def _change(ctx: BuildContext, ws: Worksheet, row: int, left: int, item: Kpi, fi
 
 
 def _sparkline(ws: Worksheet, row: int, left: int, item: Kpi, monthly: Grid) -> None:
-    key = item.key if item.key in monthly.columns else "backlog_at_month_end"
+    key = "backlog_at_month_end" if item.key == "backlog" else item.key
     ws.merge_range(row, left, row, left + 2, "")
     ws.add_sparkline(row, left, {
         "range": monthly.data_range(key, sheet_qualified=True), "weight": 1.5,
@@ -240,7 +238,9 @@ def _grids(ctx: BuildContext, ws: Worksheet, filters: Filters) -> dict[str, Grid
                       "Live formulas that follow the filters above (the monthly grids show every month).")
     grids: dict[str, Grid] = {}
     months = month_dimension(ctx)
-    grids["monthly"] = kpi_grid(ctx, ws, row + 1, 0, months, [kpi(k) for k in MONTHLY_KPIS], base=no_month)
+    # Every card's KPI by month (for its sparkline), and what the monthly charts draw.
+    monthly = [kpi(k) for k in dict.fromkeys((*ctx.template.cards, *CHART_KPIS)) if k != "backlog"]
+    grids["monthly"] = kpi_grid(ctx, ws, row + 1, 0, months, monthly, base=no_month)
     _month_end_backlog(ctx, ws, grids["monthly"], months, no_month)
     row = grids["monthly"].total_row + 3
     channels = dimension(frame, "channel", "Channel")
@@ -261,7 +261,7 @@ def _grids(ctx: BuildContext, ws: Worksheet, filters: Filters) -> dict[str, Grid
 
 def _month_end_backlog(ctx: BuildContext, ws: Worksheet, grid: Grid, months: Dimension,
                        base: Sequence[Criterion]) -> None:
-    col = grid.label_col + len(MONTHLY_KPIS) + 1
+    col = max(grid.columns.values()) + 1
     grid.columns["backlog_at_month_end"] = col
     ws.write_string(grid.header_row, col, "Backlog at month end", ctx.formats.get("header"))
     subset = ctx.slice(base)
@@ -315,7 +315,7 @@ def _stages(ctx: BuildContext, ws: Worksheet, top: int, left: int, base: list[Cr
 # --- charts --------------------------------------------------------------------------
 
 def _charts(ctx: BuildContext, ws: Worksheet, grids: dict[str, Grid]) -> None:
-    for position, chart in enumerate(dashboard_charts(ctx, grids)):
+    for position, chart in enumerate(dashboard_charts(ctx, grids, ctx.template.charts)):
         row = CHART_TOP + (position // 3) * CHART_ROWS
         col = (position % 3) * 5
         ws.insert_chart(row, col, chart, {"x_offset": 4, "y_offset": 4})

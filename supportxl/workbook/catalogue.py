@@ -1,0 +1,23 @@
+"""The names a report template may use for sheets and Dashboard charts, in default order.
+
+Kept free of imports so the template parser can validate against them.
+"""
+
+SHEET_NAMES = (
+    "Dashboard", "Trend", "Channels", "SLA", "Segments", "Top Accounts", "Agent Performance",
+    "Heatmap", "Backlog", "Escalations", "Insights", "Settings", "About", "Tickets", "Accounts",
+    "Agents", "Escalation Log",
+)
+# Every formula reads the Tickets table, and its SLA flags read Settings.
+REQUIRED_SHEETS = ("Settings", "Tickets")
+# Sheets whose formulas also read the EscalationLog table.
+READS_ESCALATION_LOG = ("Dashboard", "Escalations")
+
+CHART_NAMES = (
+    "volume_and_breach_rate", "tickets_by_month_and_channel", "issue_types", "channel_share",
+    "sla_outcome_by_priority", "csat_trend", "agents_resolution_vs_csat", "account_pareto",
+    "escalation_stages",
+)
+DEFAULT_CARDS = ("tickets", "frt_median", "ttr_median", "resolution_compliance", "csat",
+                 "escalation_rate", "reopen_rate", "fcr", "backlog", "breach_cost")
+MAX_CARDS = 10  # two bands of five
