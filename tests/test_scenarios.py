@@ -54,3 +54,17 @@ def test_proactive_comms_shortens_escalations_and_lifts_their_csat():
     calm_before = before.tickets.loc[~before.tickets["escalated"], "csat"].dropna()
     calm_after = after.tickets.loc[~after.tickets["escalated"], "csat"].dropna()
     assert (calm_after >= 4).mean() == pytest.approx((calm_before >= 4).mean(), abs=0.02)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("name", ["baseline", "peak_season", "proactive_comms"])
+def test_every_scenario_builds_and_recalculates(name, tmp_path):
+    from conftest import soffice_or_skip
+    from supportxl.verify import compare_with_recalculated, recalculate
+    from supportxl.workbook.builder import build_workbook
+
+    soffice_or_skip()
+    path = tmp_path / f"{name}.xlsx"
+    build_workbook(scenario(name, tickets=1_500), path)
+    comparison = compare_with_recalculated(path, recalculate(path, tmp_path / "out"))
+    assert comparison.ok, comparison.summary()
