@@ -14,7 +14,7 @@ from typing import Any
 
 from supportxl.config import from_data, merge, read_toml
 from supportxl.errors import ParameterError
-from supportxl.generate.params import PRIORITIES
+from supportxl.generate.params import DEFAULT_FIRST_RESPONSE_HOURS, DEFAULT_RESOLUTION_HOURS, PRIORITIES
 from supportxl.metrics.calendar import BusinessCalendar
 from supportxl.metrics.kpis import KPIS
 from supportxl.paths import TEMPLATES_DIR
@@ -29,10 +29,8 @@ DEFAULT_TEMPLATE = "dashboard"
 class SlaPolicy:
     """Targets per priority; a ticket breaches when its clock exceeds the target."""
 
-    first_response_hours: dict[str, float] = field(default_factory=lambda: {
-        "Critical": 1.0, "High": 4.0, "Medium": 8.0, "Low": 24.0})
-    resolution_hours: dict[str, float] = field(default_factory=lambda: {
-        "Critical": 4.0, "High": 12.0, "Medium": 24.0, "Low": 48.0})
+    first_response_hours: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FIRST_RESPONSE_HOURS))
+    resolution_hours: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RESOLUTION_HOURS))
     cost_per_breach_hour: dict[str, float] = field(default_factory=lambda: {
         "Critical": 250.0, "High": 120.0, "Medium": 60.0, "Low": 30.0})
 

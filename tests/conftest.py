@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
+
+import openpyxl
 import pytest
 
 from supportxl.generate import generate, load_params
@@ -40,3 +43,22 @@ def soffice_or_skip():
 
     if find_soffice() is None:
         pytest.skip("LibreOffice (soffice) is not installed: apt-get install -y libreoffice-calc-nogui")
+
+
+def load_book(path, data_only=False):
+    """A workbook read with openpyxl, without its notes about extensions it does not read."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return openpyxl.load_workbook(path, data_only=data_only)
+
+
+@pytest.fixture(scope="session")
+def book(small_workbook):
+    """The small workbook's formulas."""
+    return load_book(small_workbook)
+
+
+@pytest.fixture(scope="session")
+def values(small_workbook):
+    """The small workbook's cached values."""
+    return load_book(small_workbook, data_only=True)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import warnings
 import zipfile
 
-import openpyxl
 import pandas as pd
 import pytest
 
@@ -19,26 +17,10 @@ from supportxl.verify import compare_with_recalculated, recalculate, run_libreof
 from supportxl.workbook.catalogue import DEFAULT_CARDS as CARD_KPIS
 from supportxl.workbook.sheets.data import excel_serial
 
-from conftest import soffice_or_skip
+from conftest import load_book as load, soffice_or_skip
 
 CARD_CELLS = ["A8", "D8", "G8", "J8", "M8", "A14", "D14", "G14", "J14", "M14"]
 FILTER_CELLS = {"Month": "B5", "Channel": "E5", "Priority": "H5", "Team": "K5"}
-
-
-def load(path, data_only=False):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return openpyxl.load_workbook(path, data_only=data_only)
-
-
-@pytest.fixture(scope="module")
-def book(small_workbook):
-    return load(small_workbook)
-
-
-@pytest.fixture(scope="module")
-def values(small_workbook):
-    return load(small_workbook, data_only=True)
 
 
 def test_dashboard_is_first_and_active(book):

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import warnings
 import zipfile
 
-import openpyxl
 import pandas as pd
 import pytest
 
@@ -14,27 +12,11 @@ from supportxl.errors import SupportxlError
 from supportxl.workbook.builder import build_workbook
 from supportxl.workbook.catalogue import SHEET_NAMES
 
-from conftest import make_dataset
+from conftest import load_book as load, make_dataset
 
 EXPECTED_SHEETS = ["Dashboard", "Trend", "Channels", "SLA", "Segments", "Top Accounts", "Agent Performance",
                    "Heatmap", "Backlog", "Escalations", "Insights", "Settings", "About", "Tickets", "Accounts", "Agents",
                    "Escalation Log", "Lists"]
-
-
-def load(path, data_only=False):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return openpyxl.load_workbook(path, data_only=data_only)
-
-
-@pytest.fixture(scope="module")
-def book(small_workbook):
-    return load(small_workbook)
-
-
-@pytest.fixture(scope="module")
-def values(small_workbook):
-    return load(small_workbook, data_only=True)
 
 
 def header_index(ws, header_row, text):

@@ -27,6 +27,11 @@ COUNTRY_REGIONS = {
 }
 
 
+# The default SLA policy (hours per priority), shared with the report templates.
+DEFAULT_FIRST_RESPONSE_HOURS = {"Critical": 1.0, "High": 4.0, "Medium": 8.0, "Low": 24.0}
+DEFAULT_RESOLUTION_HOURS = {"Critical": 4.0, "High": 12.0, "Medium": 24.0, "Low": 48.0}
+
+
 def _shares(**kwargs: float) -> dict[str, float]:
     return dict(kwargs)
 
@@ -102,10 +107,8 @@ class Quality:
 class SlaPolicy:
     """Targets in hours per priority; the generator uses them for the effect of a breach on CSAT."""
 
-    first_response_hours: dict[str, float] = field(default_factory=lambda: _shares(
-        Critical=1.0, High=4.0, Medium=8.0, Low=24.0))
-    resolution_hours: dict[str, float] = field(default_factory=lambda: _shares(
-        Critical=4.0, High=12.0, Medium=24.0, Low=48.0))
+    first_response_hours: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FIRST_RESPONSE_HOURS))
+    resolution_hours: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RESOLUTION_HOURS))
 
 
 @dataclass(frozen=True)

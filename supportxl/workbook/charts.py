@@ -50,20 +50,28 @@ def _axes(chart: Chart, x_title: str, y_title: str, y_format: str, x_format: str
 MONTH_AXIS = {"name": "Month", "num_format": "mmm yy", "name_font": {"size": 9}, "num_font": {"size": 8}}
 
 
+def _columns_and_share_line(ctx: BuildContext, title: str, grid: Grid, line_key: str, line_name: str,
+                            x_title: str, y2: dict) -> tuple[Chart, Chart]:
+    """Ticket columns with a percentage line on a secondary axis."""
+    colours = ctx.formats.theme.series
+    columns = _new(ctx, "column", title)
+    columns.add_series({"name": "Tickets", "categories": _labels(grid), "values": _ref(grid, "tickets"),
+                        "fill": {"color": colours[1]}, "gap": 50})
+    line = ctx.workbook.add_chart({"type": "line"})
+    line.add_series({"name": line_name, "categories": _labels(grid), "values": _ref(grid, line_key),
+                     "y2_axis": True, "line": {"color": colours[4], "width": 2.25},
+                     "marker": {"type": "circle", "size": 4}})
+    columns.combine(line)
+    _axes(columns, x_title, "Tickets", "int")
+    line.set_y2_axis({"num_format": "0%", "name_font": {"size": 9}, "num_font": {"size": 8}, **y2})
+    return columns, line
+
+
 def _volume_breach(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
-    colours, monthly = ctx.formats.theme.series, grids["monthly"]
-    volume = _new(ctx, "column", "Tickets per month and resolution breach rate")
-    volume.add_series({"name": "Tickets", "categories": _labels(monthly), "values": _ref(monthly, "tickets"),
-                       "fill": {"color": colours[1]}, "gap": 60})
-    breach = ctx.workbook.add_chart({"type": "line"})
-    breach.add_series({"name": "Resolution breach %", "categories": _labels(monthly),
-                       "values": _ref(monthly, "resolution_breach_rate"), "y2_axis": True,
-                       "line": {"color": colours[4], "width": 2.25}, "marker": {"type": "circle", "size": 4}})
-    volume.combine(breach)
-    _axes(volume, "Month", "Tickets", "int")
+    volume, _ = _columns_and_share_line(ctx, "Tickets per month and resolution breach rate", grids["monthly"],
+                                        "resolution_breach_rate", "Resolution breach %", "Month",
+                                        {"name": "Breach rate"})
     volume.set_x_axis(MONTH_AXIS)
-    breach.set_y2_axis({"name": "Breach rate", "num_format": "0%", "name_font": {"size": 9},
-                        "num_font": {"size": 8}})
     return volume
 
 
@@ -79,15 +87,22 @@ def _month_channel(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
     return stacked
 
 
-def _issue_types(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
-    issues = grids["issues"]
-    bars = _new(ctx, "bar", "Tickets by issue type")
-    bars.add_series({"name": "Tickets", "categories": _labels(issues), "values": _ref(issues, "tickets"),
-                     "fill": {"color": ctx.formats.theme.series[0]}, "gap": 40})
-    bars.set_x_axis({"name": "Tickets", "num_format": "#,##0", "name_font": {"size": 9}, "num_font": {"size": 8}})
-    bars.set_y_axis({"name": "Issue type", "reverse": True, "name_font": {"size": 9}, "num_font": {"size": 8}})
+def _ranked_bars(ctx: BuildContext, title: str, grid: Grid, key: str, name: str, colour: str,
+                 value_title: str, label_title: str) -> Chart:
+    """One series of horizontal bars, the grid's first row at the top."""
+    bars = _new(ctx, "bar", title)
+    bars.add_series({"name": name, "categories": _labels(grid), "values": _ref(grid, key),
+                     "fill": {"color": colour}, "gap": 40})
+    bars.set_x_axis({"name": value_title, "num_format": "#,##0", "name_font": {"size": 9},
+                     "num_font": {"size": 8}})
+    bars.set_y_axis({"name": label_title, "reverse": True, "name_font": {"size": 9}, "num_font": {"size": 8}})
     bars.set_legend({"none": True})
     return bars
+
+
+def _issue_types(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
+    return _ranked_bars(ctx, "Tickets by issue type", grids["issues"], "tickets", "Tickets",
+                        ctx.formats.theme.series[0], "Tickets", "Issue type")
 
 
 def _channel_share(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
@@ -138,30 +153,15 @@ def _agent_scatter(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
 
 
 def _account_pareto(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
-    colours, accounts = ctx.formats.theme.series, grids["accounts"]
-    pareto = _new(ctx, "column", "Top accounts: tickets and cumulative share")
-    pareto.add_series({"name": "Tickets", "categories": _labels(accounts), "values": _ref(accounts, "tickets"),
-                       "fill": {"color": colours[1]}, "gap": 40})
-    cumulative = ctx.workbook.add_chart({"type": "line"})
-    cumulative.add_series({"name": "Cumulative share", "categories": _labels(accounts),
-                           "values": _ref(accounts, "cumulative"), "y2_axis": True,
-                           "line": {"color": colours[4], "width": 2}, "marker": {"type": "circle", "size": 3}})
-    pareto.combine(cumulative)
-    _axes(pareto, "Account", "Tickets", "int")
-    cumulative.set_y2_axis({"name": "Cumulative share", "num_format": "0%", "min": 0, "max": 1,
-                            "name_font": {"size": 9}, "num_font": {"size": 8}})
+    pareto, _ = _columns_and_share_line(ctx, "Top accounts: tickets and cumulative share", grids["accounts"],
+                                        "cumulative", "Cumulative share", "Account",
+                                        {"name": "Cumulative share", "min": 0, "max": 1})
     return pareto
 
 
 def _escalation_stages(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
-    stages = grids["stages"]
-    chart = _new(ctx, "bar", "Escalations: mean hours per activity")
-    chart.add_series({"name": "Mean hours", "categories": _labels(stages), "values": _ref(stages, "hours"),
-                      "fill": {"color": ctx.formats.theme.series[3]}, "gap": 40})
-    chart.set_x_axis({"name": "Hours", "num_format": "#,##0", "name_font": {"size": 9}, "num_font": {"size": 8}})
-    chart.set_y_axis({"name": "Activity", "reverse": True, "name_font": {"size": 9}, "num_font": {"size": 8}})
-    chart.set_legend({"none": True})
-    return chart
+    return _ranked_bars(ctx, "Escalations: mean hours per activity", grids["stages"], "hours", "Mean hours",
+                        ctx.formats.theme.series[3], "Hours", "Activity")
 
 
 # The Dashboard's charts by the name a template uses for them, in the default order.
@@ -194,13 +194,8 @@ def escalation_charts(ctx: BuildContext, grids: dict[str, Grid]) -> dict[str, Ch
     if ctx.events.empty:
         return charts | {"quartiles": _box_plot(ctx, grids["quartiles"])}
 
-    stages = grids["stages"]
-    bars = _new(ctx, "bar", "Hours in each escalation step (mean)")
-    bars.add_series({"name": "Mean hours", "categories": _labels(stages), "values": _ref(stages, "mean"),
-                     "fill": {"color": colours[3]}, "gap": 40})
-    bars.set_x_axis({"name": "Hours", "num_format": "#,##0", "name_font": {"size": 9}, "num_font": {"size": 8}})
-    bars.set_y_axis({"name": "Activity", "reverse": True, "name_font": {"size": 9}, "num_font": {"size": 8}})
-    bars.set_legend({"none": True})
+    bars = _ranked_bars(ctx, "Hours in each escalation step (mean)", grids["stages"], "mean", "Mean hours",
+                        colours[3], "Hours", "Activity")
     charts["stages"] = bars
 
     timeline = grids["timeline"]
