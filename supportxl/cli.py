@@ -152,8 +152,13 @@ def _say_generated(dataset, params, where, seconds: float) -> None:
     )
 
 
+def _size(path: Path) -> str:
+    size = path.stat().st_size
+    return f"{size / 1e6:,.1f} MB" if size >= 1e6 else f"{size / 1e3:,.0f} KB"
+
+
 def _say_built(result) -> None:
-    out.print(f"Wrote {result.path} ({result.path.stat().st_size / 1e6:.1f} MB, {len(result.sheets)} sheets, "
+    out.print(f"Wrote {result.path} ({_size(result.path)}, {len(result.sheets)} sheets, "
               f"{result.tickets:,} tickets) in {result.seconds:.1f} s.", soft_wrap=True)
     for warning in result.warnings:
         err.print(f"Warning: {warning}", markup=False, soft_wrap=True)
@@ -229,6 +234,50 @@ def report(
         with _progress(GENERATION_STEPS + BUILD_STEPS, quiet) as progress:
             dataset = generate_dataset(params, progress)
             result = build_workbook(dataset, output, report_template, command=command, progress=progress)
+        if not quiet:
+            _say_built(result)
+
+
+@app.command()
+def compare(
+    before: str = typer.Argument(..., help="A: a scenario .toml file or a dataset folder."),
+    after: str = typer.Argument(..., help="B: a scenario .toml file or a dataset folder."),
+    output: Path = typer.Option(Path("output") / "comparison.xlsx", "--output", "-o",
+                                help="The .xlsx file to write."),
+    tickets: Optional[int] = typer.Option(None, "--tickets", "-n", help="Tickets per generated scenario."),
+    seed: Optional[int] = SEED_OPT,
+    year: Optional[int] = YEAR_OPT,
+    template: Optional[str] = TEMPLATE_OPT,
+    quiet: bool = QUIET_OPT,
+) -> None:
+    """Compare two scenarios or datasets: KPIs side by side, monthly trends, escalation flow.
+
+    Scenarios are generated with the same seed, so the difference is the scenario's.
+
+    Examples:
+
+      supportxl compare templates/scenarios/baseline.toml templates/scenarios/proactive_comms.toml
+
+      supportxl compare output/data-2024 output/data-2025 -o output/2024-vs-2025.xlsx
+    """
+    from supportxl.template import load_template
+    from supportxl.workbook.comparison import build_comparison
+
+    with _user_errors():
+        report_template = load_template(template)
+        sides = []
+        for arg in (before, after):
+            path = Path(arg)
+            if path.suffix == ".toml":
+                params = load_params(path, dict(tickets=tickets, seed=seed), year=year)
+                sides.append((params.name, generate_dataset(params)))
+            else:
+                sides.append((path.name or str(path), read_dataset(path)))
+        labels = (sides[0][0], sides[1][0]) if sides[0][0] != sides[1][0] else ("A", "B")
+        command = _command_line("compare", before, after, output=output, tickets=tickets, seed=seed,
+                                year=year, template=template)
+        result = build_comparison(sides[0][1], sides[1][1], output, labels=labels,
+                                  template=report_template, command=command)
         if not quiet:
             _say_built(result)
 

@@ -93,7 +93,7 @@ def test_corrupt_timestamp_names_row_and_column(tmp_path, small_dataset):
 
 
 def test_every_command_has_help_with_examples():
-    for command in ("generate", "build", "report", "verify"):
+    for command in ("generate", "build", "report", "verify", "compare"):
         result = run(command, "--help")
         assert result.exit_code == 0
         assert "Examples:" in result.stdout, command
