@@ -18,8 +18,9 @@ from supportxl.generate.params import DEFAULT_FIRST_RESPONSE_HOURS, DEFAULT_RESO
 from supportxl.metrics.calendar import BusinessCalendar
 from supportxl.metrics.kpis import KPIS
 from supportxl.paths import TEMPLATES_DIR
-from supportxl.workbook.catalogue import (CHART_NAMES, DEFAULT_CARDS, MAX_CARDS, READS_ESCALATION_LOG,
-                                          REQUIRED_SHEETS, SHEET_NAMES)
+from supportxl.workbook.catalogue import (CHART_NAMES, COMPACT_CHARTS, COMPACT_REQUIRED_SHEETS,
+                                          COMPACT_SHEETS, DEFAULT_CARDS, MAX_CARDS, READS_ESCALATION_LOG,
+                                          REQUIRED_SHEETS, SHEET_CHOICES, SHEET_NAMES)
 from supportxl.workbook.theme import NUMBER_FORMATS, Theme
 
 DEFAULT_TEMPLATE = "dashboard"
@@ -63,6 +64,7 @@ class ReportTemplate:
     cards: tuple[str, ...] = DEFAULT_CARDS
     charts: tuple[str, ...] = CHART_NAMES
     theme: Theme = field(default_factory=Theme)
+    compact: bool = False  # formulas over an aggregate table instead of the ticket rows
     source: str = "built-in defaults"
 
     @property
@@ -156,23 +158,28 @@ def validate_template(template: ReportTemplate, source: str) -> None:
         raise ParameterError(f"{source}: top_accounts must be at least 1, found {template.top_accounts}.")
     if template.calendar is not None:
         template.calendar.validate()
-    for key, names, choices in (("sheets", template.sheets, SHEET_NAMES),
+    compact = template.compact
+    for key, names, choices in (("sheets", template.sheets, COMPACT_SHEETS if compact else SHEET_CHOICES),
                                 ("cards", template.cards, tuple(KPIS)),
-                                ("charts", template.charts, CHART_NAMES),
+                                ("charts", template.charts, COMPACT_CHARTS if compact else CHART_NAMES),
                                 ("theme.number_formats", tuple(template.theme.number_formats),
                                  tuple(NUMBER_FORMATS))):
         unknown = [n for n in names if n not in choices]
         if unknown:
-            raise ParameterError(f"{source}: {key} has unknown name '{unknown[0]}' "
+            kind = "a compact template" if compact and key in ("sheets", "charts") else "a template"
+            raise ParameterError(f"{source}: {key} has unknown name '{unknown[0]}' for {kind} "
                                  f"(valid: {', '.join(choices)}).")
         if len(set(names)) != len(names):
             repeated = next(n for n in names if names.count(n) > 1)
             raise ParameterError(f"{source}: {key} lists '{repeated}' twice.")
-    for required in REQUIRED_SHEETS:
+    for required in COMPACT_REQUIRED_SHEETS if compact else REQUIRED_SHEETS:
         if required not in template.sheets:
+            reads = "the Aggregates sheet's Cube table" if compact else "the Tickets table"
             raise ParameterError(f"{source}: sheets must include '{required}': every formula reads "
-                                 f"the Tickets table and its SLA flags read Settings.")
+                                 f"{reads} and the targets live on Settings.")
     readers = [s for s in READS_ESCALATION_LOG if s in template.sheets]
+    if ("Dashboard" in readers and "escalation_stages" not in template.charts) or compact:
+        readers = [s for s in readers if s != "Dashboard"]  # only its stage chart reads the log
     if readers and "Escalation Log" not in template.sheets:
         raise ParameterError(f"{source}: sheets lists '{readers[0]}' but not 'Escalation Log', "
                              f"which its formulas read.")

@@ -67,7 +67,7 @@ def test_build_errors(tmp_path, small_dataset):
     write_dataset(small_dataset, tmp_path / "data")
     result = run("build", str(tmp_path / "data"), "--template", "fancy", "-o", str(tmp_path / "x.xlsx"))
     assert result.exit_code == 2
-    assert result.stderr == ("Error: unknown template 'fancy' (shipped templates: agent_review, dashboard; "
+    assert result.stderr == ("Error: unknown template 'fancy' (shipped templates: agent_review, dashboard, executive; "
                              "or give a path to a .toml file).\n")
     bad = tmp_path / "bad.toml"
     bad.write_text("[sla.resolution_hours]\nCritical = 4\nHigh = 12\nMedium = 24\nUrgent = 1\n")

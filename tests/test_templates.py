@@ -32,16 +32,19 @@ def test_override_values_are_read_as_toml_or_text():
 
 
 @pytest.mark.parametrize("override,message", [
-    ("slaa=3", "--set: unknown key 'slaa' (valid keys: calendar, cards, charts, csat_good_threshold, "
+    ("slaa=3", "--set: unknown key 'slaa' (valid keys: calendar, cards, charts, compact, csat_good_threshold, "
                "description, name, sheets, sla, source, targets, theme, title, top_accounts)."),
-    ("cards=[\"tickets\", \"speed\"]", "--set: cards has unknown name 'speed' (valid: " + ", ".join(KPIS) + ")."),
-    ("charts=[\"pie\"]", "--set: charts has unknown name 'pie' (valid: " + ", ".join(CHART_NAMES) + ")."),
+    ("cards=[\"tickets\", \"speed\"]", "--set: cards has unknown name 'speed' for a template (valid: "
+                                        + ", ".join(KPIS) + ")."),
+    ("charts=[\"pie\"]", "--set: charts has unknown name 'pie' for a template (valid: "
+                         + ", ".join(CHART_NAMES) + ")."),
     ("sheets=[\"Dashboard\", \"Tickets\"]", "--set: sheets must include 'Settings': every formula reads "
-                                            "the Tickets table and its SLA flags read Settings."),
+                                            "the Tickets table and the targets live on Settings."),
     ("sheets=[\"Escalations\", \"Settings\", \"Tickets\"]",
      "--set: sheets lists 'Escalations' but not 'Escalation Log', which its formulas read."),
     ("cards=[\"tickets\", \"tickets\"]", "--set: cards lists 'tickets' twice."),
-    ("theme.number_formats.money=\"$0\"", "--set: theme.number_formats has unknown name 'money' (valid: "
+    ("theme.number_formats.money=\"$0\"", "--set: theme.number_formats has unknown name 'money' for a "
+                                          "template (valid: "
                                           "text, id, int, datetime, date, month, hours, percent, score, "
                                           "currency, share)."),
     ("targets.csat=high", "--set: targets.csat should be a number, found 'high'."),
@@ -67,7 +70,7 @@ def test_templates_commands():
     missing = runner.invoke(app, ["templates", "show", "fancy"])
     assert missing.exit_code == 2
     assert missing.stderr == ("Error: unknown template 'fancy' (shipped templates: agent_review, "
-                              "dashboard; or give a path to a .toml file).\n")
+                              "dashboard, executive; or give a path to a .toml file).\n")
 
 
 def test_report_with_set_records_it(tmp_path):

@@ -21,7 +21,7 @@ from supportxl.workbook.sheets import dashboard, data, escalations, insights, su
 from supportxl.workbook.sheets.about import write_about
 from supportxl.workbook.sheets.data import check_rows
 from supportxl.workbook.sheets.settings import write_settings
-from supportxl.workbook.catalogue import SHEET_NAMES
+from supportxl.workbook.catalogue import SHEET_CHOICES
 from supportxl.workbook.theme import Formats
 from supportxl.workbook.worksheet import FastWorksheet
 
@@ -52,9 +52,10 @@ SHEETS: tuple[tuple[str, SheetWriter], ...] = (
     ("Accounts", data.write_accounts),
     ("Agents", data.write_agents),
     ("Escalation Log", data.write_escalation_log),
+    ("Aggregates", data.write_aggregates),
 )
-assert {name for name, _ in SHEETS} | {"About"} == set(SHEET_NAMES)
-DATA_SHEETS = ("Tickets", "Accounts", "Agents", "Escalation Log")
+assert {name for name, _ in SHEETS} | {"About"} == set(SHEET_CHOICES)
+DATA_SHEETS = ("Tickets", "Accounts", "Agents", "Escalation Log", "Aggregates")
 BUILD_STEPS = len(SHEETS) + 3
 
 

@@ -8,8 +8,14 @@ SHEET_NAMES = (
     "Heatmap", "Backlog", "Escalations", "Insights", "Settings", "About", "Tickets", "Accounts",
     "Agents", "Escalation Log",
 )
+# A compact workbook's formulas read the Aggregates sheet's Cube table instead of Tickets.
+COMPACT_DATA_SHEET = "Aggregates"
+SHEET_CHOICES = SHEET_NAMES + (COMPACT_DATA_SHEET,)
 # Every formula reads the Tickets table, and its SLA flags read Settings.
 REQUIRED_SHEETS = ("Settings", "Tickets")
+# What a compact workbook can hold: sheets and charts that need no ticket rows.
+COMPACT_SHEETS = ("Dashboard", "Trend", "Insights", "Settings", "About", COMPACT_DATA_SHEET)
+COMPACT_REQUIRED_SHEETS = ("Settings", COMPACT_DATA_SHEET)
 # Sheets whose formulas also read the EscalationLog table.
 READS_ESCALATION_LOG = ("Dashboard", "Escalations")
 
@@ -18,6 +24,8 @@ CHART_NAMES = (
     "sla_outcome_by_priority", "csat_trend", "agents_resolution_vs_csat", "account_pareto",
     "escalation_stages",
 )
+COMPACT_CHARTS = ("volume_and_breach_rate", "tickets_by_month_and_channel", "channel_share",
+                  "sla_outcome_by_priority", "csat_trend")
 DEFAULT_CARDS = ("tickets", "frt_median", "ttr_median", "resolution_compliance", "csat",
                  "escalation_rate", "reopen_rate", "fcr", "backlog", "breach_cost")
 MAX_CARDS = 10  # two bands of five

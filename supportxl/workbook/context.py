@@ -11,6 +11,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from supportxl.dataset import Dataset
+from supportxl.metrics.cube import CUBE_FORMULAS
 from supportxl.metrics.kpis import Criterion, Kpi, mask_of
 from supportxl.template import ReportTemplate
 from supportxl.workbook.ranges import cell
@@ -27,6 +28,7 @@ class BuildContext:
     events: pd.DataFrame  # the escalation log with step durations and ticket fields
     sheets: dict[str, Worksheet] = field(default_factory=dict)
     grids: dict[str, dict[str, Any]] = field(default_factory=dict)  # sheet -> grid key -> Grid
+    values_only: set[str] = field(default_factory=set)  # KPIs written as values (compact workbooks)
     warnings: list[str] = field(default_factory=list)
     _slices: dict[tuple, pd.DataFrame] = field(default_factory=dict, repr=False)
 
@@ -47,11 +49,38 @@ class BuildContext:
         else:
             ws.write_formula(row, col, formula, fmt, cached)
 
+    @property
+    def compact(self) -> bool:
+        """Formulas read the aggregate Cube table instead of the ticket rows."""
+        return self.template.compact
+
+    def kpi_formula(self, kpi: Kpi, criteria: Sequence[Criterion] = ()) -> str | None:
+        """``kpi``'s formula over the slice (without '='), or None where it can only be a value."""
+        if not self.compact:
+            return kpi.formula(criteria)
+        make = CUBE_FORMULAS.get(kpi.key)
+        if make is None:
+            self.values_only.add(kpi.name)
+            return None
+        return make(criteria)
+
+    def write_live(self, ws: Worksheet, row: int, col: int, formula: str | None, value: Any,
+                   fmt=None, *, array: bool = False) -> None:
+        """A formula with its cached value, or the value alone where no formula can be live."""
+        if formula is not None:
+            self.write_formula(ws, row, col, "=" + formula.removeprefix("="), value, fmt, array=array)
+        elif value is None:
+            ws.write_blank(row, col, None, fmt)
+        elif isinstance(value, str):
+            ws.write_string(row, col, value, fmt)
+        else:
+            ws.write_number(row, col, value, fmt)
+
     def write_kpi(self, ws: Worksheet, row: int, col: int, kpi: Kpi,
                   criteria: Sequence[Criterion] = (), fmt=None) -> Any:
         """Write ``kpi`` over the slice ``criteria`` as a live formula with its pandas value."""
         value = kpi.compute(self.slice(criteria), self.template)
-        self.write_formula(ws, row, col, kpi.excel(criteria), value,
-                           fmt if fmt is not None else self.formats.get("cell", kpi.fmt),
-                           array=kpi.array)
+        self.write_live(ws, row, col, self.kpi_formula(kpi, criteria), value,
+                        fmt if fmt is not None else self.formats.get("cell", kpi.fmt),
+                        array=kpi.array and not self.compact)
         return value

@@ -30,6 +30,8 @@ SHEET_GUIDE = {
     "Tickets": "One row per ticket with derived durations and live SLA flags.",
     "Accounts": "Customer accounts.",
     "Agents": "Support agents and their teams.",
+    "Aggregates": "Tickets summed by month, channel, priority and team: what this compact "
+                  "workbook's formulas read.",
     "Escalation Log": "Every activity on escalated tickets, with the hours until the next one.",
 }
 
@@ -79,6 +81,21 @@ def write_about(ctx: BuildContext, ws: Worksheet, *, command: str | None, sheets
         ws.write_string(row, 0, item.name, f.get("label"))
         ws.write_string(row, 1, item.definition, f.get("wrap"))
         ws.write_string(row, 2, item.excel(), f.get("note"))
+        row += 1
+
+    if ctx.compact:
+        row += 1
+        ws.write_string(row, 0, "Compact workbook", f.get("section"))
+        notes = ["Formulas read the Aggregates sheet instead of ticket rows, so the file stays small "
+                 "and the Dashboard filters keep working.",
+                 "SLA flags and the CSAT threshold were applied when the aggregates were made: "
+                 "editing Settings changes target colours, not breach counts."]
+        if ctx.values_only:
+            notes.append("Written as values, not live (they need every ticket): "
+                         + ", ".join(sorted(ctx.values_only)) + ", and month-end backlogs.")
+        for note in notes:
+            row += 1
+            ws.write_string(row, 1, note, f.get("wrap"))
         row += 1
 
     if ctx.warnings:

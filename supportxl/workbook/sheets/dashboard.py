@@ -161,8 +161,8 @@ def _card(ctx: BuildContext, ws: Worksheet, top: int, left: int, item: Kpi, filt
     criteria = filters.criteria()
     value = item.compute(ctx.slice(criteria), ctx.template)
     ws.merge_range(top + 1, left, top + 1, right, "", f.get("plain", item.fmt, **box, bold=True, font_size=18))
-    ctx.write_formula(ws, top + 1, left, item.excel(criteria), value,
-                      f.get("plain", item.fmt, **box, bold=True, font_size=18), array=item.array)
+    ctx.write_live(ws, top + 1, left, ctx.kpi_formula(item, criteria), value,
+                   f.get("plain", item.fmt, **box, bold=True, font_size=18), array=item.array and not ctx.compact)
     value_ref = cell(top + 1, left)
     ws.set_row(top + 1, 30)
 
@@ -197,8 +197,9 @@ def _change(ctx: BuildContext, ws: Worksheet, row: int, left: int, item: Kpi, fi
     base = filters.criteria(months=False)
     if item.key == "backlog":
         subset = ctx.slice(base)
-        now_f = backlog_at_formula(f"EDATE({filters.focus},1)", base)[1:]
-        before_f = backlog_at_formula(f"EDATE({filters.previous},1)", base)[1:]
+        now_f, before_f = (None, None) if ctx.compact else (
+            backlog_at_formula(f"EDATE({filters.focus},1)", base)[1:],
+            backlog_at_formula(f"EDATE({filters.previous},1)", base)[1:])
         now = backlog_at(subset, filters.focus_month + pd.DateOffset(months=1))
         before = backlog_at(subset, filters.focus_month)
     else:
@@ -206,18 +207,19 @@ def _change(ctx: BuildContext, ws: Worksheet, row: int, left: int, item: Kpi, fi
         previous = [*base, equals("month", filters.previous, filters.previous_month)]
         now = item.compute(ctx.slice(focus), ctx.template)
         before = item.compute(ctx.slice(previous), ctx.template)
-        now_f, before_f = item.formula(focus), item.formula(previous)
+        now_f, before_f = ctx.kpi_formula(item, focus), ctx.kpi_formula(item, previous)
+    live = now_f is not None and before_f is not None
     if item.fmt == "percent":
-        formula = f'=IFERROR((({now_f})-({before_f}))*100,"")'
+        formula = f'=IFERROR((({now_f})-({before_f}))*100,"")' if live else None
         value = None if now is None or before is None else (now - before) * 100
         number = '▲ +0.0" pts vs prev. month";▼ -0.0" pts vs prev. month";"= 0.0 pts vs prev. month"'
     else:
-        formula = f'=IFERROR(({now_f})/({before_f})-1,"")'
+        formula = f'=IFERROR(({now_f})/({before_f})-1,"")' if live else None
         value = None if now is None or not before else now / before - 1
         number = '▲ +0.0%" vs prev. month";▼ -0.0%" vs prev. month";"= 0.0% vs prev. month"'
     fmt = f.get("plain", align="center", font_color="muted_text", num_format=number)
     ws.merge_range(row, left, row, left + 2, "", fmt)
-    ctx.write_formula(ws, row, left, formula, value, fmt, array=item.array)
+    ctx.write_live(ws, row, left, formula, value, fmt, array=item.array and not ctx.compact)
 
 
 def _sparkline(ws: Worksheet, row: int, left: int, item: Kpi, monthly: Grid) -> None:
@@ -243,19 +245,34 @@ def _grids(ctx: BuildContext, ws: Worksheet, filters: Filters) -> dict[str, Grid
     grids["monthly"] = kpi_grid(ctx, ws, row + 1, 0, months, monthly, base=no_month)
     _month_end_backlog(ctx, ws, grids["monthly"], months, no_month)
     row = grids["monthly"].total_row + 3
+    charts = set(ctx.template.charts)
     channels = dimension(frame, "channel", "Channel")
-    grids["month_channel"] = crosstab(ctx, ws, row, 0, months, channels, base=no_month)
-    row = grids["month_channel"].total_row + 3
-    grids["issues"] = kpi_grid(ctx, ws, row, 0, dimension(frame, "issue_type", "Issue type"),
-                               [kpi("tickets")], base=all_filters)
-    grids["channels"] = kpi_grid(ctx, ws, row, 3, channels, [kpi("tickets")], base=all_filters)
-    grids["sla"] = kpi_grid(ctx, ws, row, 6, dimension(frame, "priority", "Priority", order=PRIORITIES),
-                            [kpi(k) for k in SLA_OUTCOMES], base=all_filters)
-    row = max(g.total_row for g in (grids["issues"], grids["channels"], grids["sla"])) + 3
-    grids["agents"] = kpi_grid(ctx, ws, row, 0, dimension(frame, "agent", "Agent"),
-                               [kpi("ttr_mean"), kpi("csat")], base=all_filters)
-    grids["accounts"] = _pareto(ctx, ws, row, 4, all_filters)
-    grids["stages"] = _stages(ctx, ws, row, 9, all_filters)
+    if "tickets_by_month_and_channel" in charts:
+        grids["month_channel"] = crosstab(ctx, ws, row, 0, months, channels, base=no_month)
+        row = grids["month_channel"].total_row + 3
+    # Small grids side by side, one band after another.
+    small = [("issues", "issue_types", 3, lambda top, left: kpi_grid(
+                 ctx, ws, top, left, dimension(frame, "issue_type", "Issue type"), [kpi("tickets")],
+                 base=all_filters)),
+             ("channels", "channel_share", 3, lambda top, left: kpi_grid(
+                 ctx, ws, top, left, channels, [kpi("tickets")], base=all_filters)),
+             ("sla", "sla_outcome_by_priority", 6, lambda top, left: kpi_grid(
+                 ctx, ws, top, left, dimension(frame, "priority", "Priority", order=PRIORITIES),
+                 [kpi(k) for k in SLA_OUTCOMES], base=all_filters)),
+             ("agents", "agents_resolution_vs_csat", 4, lambda top, left: kpi_grid(
+                 ctx, ws, top, left, dimension(frame, "agent", "Agent"), [kpi("ttr_mean"), kpi("csat")],
+                 base=all_filters)),
+             ("accounts", "account_pareto", 4, lambda top, left: _pareto(ctx, ws, top, left, all_filters)),
+             ("stages", "escalation_stages", 3, lambda top, left: _stages(ctx, ws, top, left, all_filters))]
+    left, band_end = 0, row
+    for key, chart, width, make in small:
+        if chart not in charts:
+            continue
+        if left + width > PAGE_COLUMNS:
+            left, row = 0, band_end + 3
+        grids[key] = make(row, left)
+        band_end = max(band_end, grids[key].total_row or grids[key].last_row)
+        left += width
     return grids
 
 
@@ -267,8 +284,8 @@ def _month_end_backlog(ctx: BuildContext, ws: Worksheet, grid: Grid, months: Dim
     subset = ctx.slice(base)
     for i, month in enumerate(months.values, start=grid.first_row):
         boundary = month + pd.offsets.MonthBegin(1)
-        ctx.write_formula(ws, i, col, backlog_at_formula(f"EDATE({cell(i, 0, abs_col=True)},1)", base),
-                          backlog_at(subset, boundary), ctx.formats.get("cell", "int"))
+        formula = None if ctx.compact else backlog_at_formula(f"EDATE({cell(i, 0, abs_col=True)},1)", base)
+        ctx.write_live(ws, i, col, formula, backlog_at(subset, boundary), ctx.formats.get("cell", "int"))
 
 
 def _pareto(ctx: BuildContext, ws: Worksheet, top: int, left: int, base: list[Criterion]) -> Grid:

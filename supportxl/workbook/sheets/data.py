@@ -11,6 +11,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from supportxl.errors import SupportxlError
 from supportxl.metrics.columns import Column, ticket_columns
+from supportxl.metrics.cube import CUBE_COLUMNS, CUBE_TABLE, cube_frame
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.ranges import MAX_CELL_CHARS, MAX_DATA_ROWS, column_letter
 
@@ -156,3 +157,9 @@ def write_agents(ctx: BuildContext, ws: Worksheet) -> None:
 
 def write_escalation_log(ctx: BuildContext, ws: Worksheet) -> None:
     write_table(ctx, ws, ctx.events, EVENT_SHEET_COLUMNS, "EscalationLog")
+
+
+def write_aggregates(ctx: BuildContext, ws: Worksheet) -> None:
+    """The Cube table a compact workbook's formulas read: tickets summed by month, channel,
+    priority and team."""
+    write_table(ctx, ws, cube_frame(ctx.frame, ctx.template.csat_good_threshold), CUBE_COLUMNS, CUBE_TABLE)

@@ -100,10 +100,10 @@ def write_trend(ctx: BuildContext, ws: Worksheet) -> Grid:
     fmt = ctx.formats.get("cell", "int")
     for i, month in enumerate(months.values, start=grid.first_row):
         boundary = month + pd.offsets.MonthBegin(1)
-        ctx.write_formula(ws, i, backlog_col, backlog_at_formula(f"EDATE({cell(i, 0, abs_col=True)},1)"),
-                          backlog_at(ctx.frame, boundary), fmt)
-    ctx.write_formula(ws, grid.total_row, backlog_col, backlog_at_formula(AS_OF_NAME),
-                      backlog_at(ctx.frame, ctx.dataset.as_of), ctx.formats.get("total", "int"))
+        formula = None if ctx.compact else backlog_at_formula(f"EDATE({cell(i, 0, abs_col=True)},1)")
+        ctx.write_live(ws, i, backlog_col, formula, backlog_at(ctx.frame, boundary), fmt)
+    ctx.write_live(ws, grid.total_row, backlog_col, None if ctx.compact else backlog_at_formula(AS_OF_NAME),
+                   backlog_at(ctx.frame, ctx.dataset.as_of), ctx.formats.get("total", "int"))
     _rate_formats(ctx, ws, grid, kpis)
     _widths(ws, 12)
     ws.set_row(grid.header_row, 42)
