@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator, Optional
 
@@ -164,36 +164,135 @@ def _say_built(result) -> None:
         err.print(f"Warning: {warning}", markup=False, soft_wrap=True)
 
 
+MAPPING_OPT = typer.Option("auto", "--mapping", "-m",
+                           help="How to read an export: auto (recognised from the headers), zendesk, "
+                                "zendesk_explore, freshdesk, jira, servicenow, hubspot, or a mapping .toml file.")
+TIMEZONE_OPT = typer.Option(None, "--timezone", help="Time zone the export's timestamps are written in "
+                                                     "[default: the mapping's, usually UTC].")
+SHEET_OPT = typer.Option(None, "--sheet", help="The sheet of an .xlsx export to read [default: the first].")
+STRICT_OPT = typer.Option(False, "--strict", help="Unknown status, priority, CSAT or tier values are fatal "
+                                                  "instead of becoming 'Unknown'.")
+
+
+def _import_options(mapping, timezone, sheet, strict, redact) -> dict:
+    return dict(mapping=mapping, timezone=timezone, sheet=sheet, strict=strict, redact=redact)
+
+
+def _load_source(source: Path, options: dict, quiet: bool):
+    """A dataset folder as written by 'supportxl generate', or a helpdesk export file."""
+    from supportxl.ingest import load_export
+
+    if not source.exists():
+        raise SupportxlError(f"{source}: no such file or folder (expected a helpdesk export file, or a "
+                             f"folder written by 'supportxl generate').")
+    if source.is_dir():
+        given = [flag for flag, used in (("--mapping", options["mapping"] != "auto"),
+                                         ("--timezone", options["timezone"]), ("--sheet", options["sheet"]),
+                                         ("--strict", options["strict"]), ("--redact", options["redact"]))
+                 if used]
+        if given:
+            raise SupportxlError(f"{', '.join(given)} applies to helpdesk export files, but {source} is a "
+                                 f"dataset folder.")
+        return read_dataset(source)
+    with err.status(f"Reading {source.name}") if not quiet and err.is_terminal else nullcontext():
+        result = load_export(source, **options)
+    if not quiet:
+        _say_imported(result)
+    return result.dataset
+
+
+def _say_imported(result) -> None:
+    rows = result.dataset.manifest["rows"]
+    err.print(f"Mapping: {result.reason}", markup=False, soft_wrap=True)
+    err.print(f"Read {rows['source']:,} rows: {rows['tickets']:,} tickets, {rows['escalation_events']:,} "
+              f"escalation events, {rows['dropped']:,} rows dropped or merged.", markup=False, soft_wrap=True)
+    lines = result.report.lines()
+    err.print(f"Data quality: {len(lines):,} finding(s)" + (":" if lines else ", none."), markup=False)
+    for line in lines:
+        err.print(f"  {line}", markup=False, soft_wrap=True)
+
+
 @app.command()
 def build(
-    source: Path = typer.Argument(..., help="A folder written by 'supportxl generate'."),
+    source: Path = typer.Argument(..., help="A folder written by 'supportxl generate', or a helpdesk export "
+                                            "(.csv, .xlsx or .json)."),
     output: Path = typer.Option(DEFAULT_WORKBOOK, "--output", "-o", help="The .xlsx file to write."),
     template: Optional[str] = TEMPLATE_OPT,
     set_values: Optional[list[str]] = SET_OPT,
+    mapping: str = MAPPING_OPT,
+    timezone: Optional[str] = TIMEZONE_OPT,
+    calendar: Optional[str] = typer.Option(
+        None, "--calendar", metavar="DAYS HOURS [ZONE]",
+        help="Business calendar for the SLA clocks, e.g. 'Mon-Fri 09:00-17:00 Europe/Berlin' "
+             "(holidays: --set calendar.holidays=[2025-12-25])."),
+    redact: bool = typer.Option(False, "--redact", help="Replace requester names and e-mails with stable "
+                                                        "pseudonyms and drop subjects, for sharing."),
+    strict: bool = STRICT_OPT,
+    sheet: Optional[str] = SHEET_OPT,
     quiet: bool = QUIET_OPT,
 ) -> None:
-    """Build the Excel dashboard from support data.
+    """Build the Excel dashboard from generated data or a helpdesk export.
+
+    An export's source is recognised from its headers (or named with --mapping); what the
+    import found goes to the terminal and to the workbook's Data Quality sheet.
 
     Examples:
 
       supportxl build output/data
 
-      supportxl build output/data -o output/q4.xlsx --template my_template.toml
+      supportxl build zendesk_tickets.csv -o output/q4.xlsx --timezone Europe/Berlin
+
+      supportxl build incidents.xlsx --mapping servicenow --calendar 'Mon-Fri 08:00-18:00' --redact
 
       supportxl build output/data --set sla.resolution_hours.High=8 --set targets.csat=0.9
     """
+    from supportxl.metrics.calendar import calendar_overrides
     from supportxl.template import load_template
     from supportxl.workbook.builder import BUILD_STEPS, build_workbook
 
     with _user_errors():
-        report_template = load_template(template, set_values or ())
-        dataset = read_dataset(source)
-        command = _command_line("build", source, output=output, template=template) + "".join(
-            f" --set {shlex.quote(v)}" for v in set_values or ())
+        overrides = [*(calendar_overrides(calendar) if calendar else ()), *(set_values or ())]
+        report_template = load_template(template, overrides)
+        dataset = _load_source(source, _import_options(mapping, timezone, sheet, strict, redact), quiet)
+        command = _command_line("build", source, output=output, template=template, mapping=(
+            None if mapping == "auto" else mapping), timezone=timezone, calendar=calendar, sheet=sheet,
+            strict=strict, redact=redact) + "".join(f" --set {shlex.quote(v)}" for v in set_values or ())
         with _progress(BUILD_STEPS, quiet) as progress:
             result = build_workbook(dataset, output, report_template, command=command, progress=progress)
         if not quiet:
             _say_built(result)
+
+
+@app.command()
+def validate(
+    export: Path = typer.Argument(..., help="A helpdesk export (.csv, .xlsx or .json)."),
+    mapping: str = MAPPING_OPT,
+    timezone: Optional[str] = TIMEZONE_OPT,
+    strict: bool = STRICT_OPT,
+    sheet: Optional[str] = SHEET_OPT,
+) -> None:
+    """Check a helpdesk export without building a workbook: which mapping reads it and what is wrong.
+
+    Exits 1 when the export cannot be imported (a missing required column, unknown values
+    with --strict, an unreadable file), 0 otherwise, also when there are warnings.
+
+    Examples:
+
+      supportxl validate zendesk_tickets.csv
+
+      supportxl validate incidents.csv --mapping servicenow --strict
+    """
+    if not export.is_file():
+        with _user_errors():
+            raise SupportxlError(f"{export}: " + ("a folder; validate checks a helpdesk export file."
+                                                   if export.is_dir() else "no such file."))
+    try:
+        dataset = _load_source(export, _import_options(mapping, timezone, sheet, strict, False), quiet=False)
+    except SupportxlError as exc:
+        err.print(f"Fatal: {exc}", markup=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    out.print(f"{export} can be imported: {dataset.manifest['rows']['tickets']:,} tickets.", markup=False,
+              soft_wrap=True)
 
 
 @app.command()

@@ -30,6 +30,10 @@ TICKET_COLUMNS = (
     "agent_replies",
 )
 TICKET_TIMESTAMPS = ("created_at", "first_response_at", "resolved_at")
+# Optional ticket columns: business-hour durations an export states itself, by the timestamp
+# they end at. Where present they are used instead of counting with the business calendar.
+STATED_BUSINESS_HOURS = {"first_response_at": "frt_business_hours_source",
+                         "resolved_at": "ttr_business_hours_source"}
 ACCOUNT_COLUMNS = ("account_id", "name", "industry", "country", "region", "segment", "annual_revenue")
 AGENT_COLUMNS = ("agent_id", "name", "team", "location", "hire_date")
 EVENT_COLUMNS = ("ticket_id", "step", "timestamp", "stakeholder", "counterpart", "activity")

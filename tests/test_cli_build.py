@@ -55,8 +55,8 @@ def test_build_errors(tmp_path, small_dataset):
     missing = tmp_path / "nope"
     result = run("build", str(missing), "-o", str(tmp_path / "x.xlsx"))
     assert result.exit_code == 2
-    assert result.stderr == (f"Error: {missing}: no such folder (expected one written by "
-                             f"'supportxl generate').\n")
+    assert result.stderr == (f"Error: {missing}: no such file or folder (expected a helpdesk export "
+                             f"file, or a folder written by 'supportxl generate').\n")
     (tmp_path / "half").mkdir()
     (tmp_path / "half" / "tickets.csv").write_text("ticket_id\n1\n")
     result = run("build", str(tmp_path / "half"), "-o", str(tmp_path / "x.xlsx"))

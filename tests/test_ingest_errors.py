@@ -223,7 +223,7 @@ measures = "first_response"
     result = load_export(path, mapping=mapping)
     t = result.dataset.tickets
     assert result.mapping == "mydesk"
-    assert result.reason.startswith("given: mapping mydesk (7 of 7 mapped columns found: Ref, Opened on")
+    assert result.reason.startswith("mydesk, as given: 7 of 7 mapped columns found: Ref, Opened on")
     assert result.dataset.manifest["timezone"] == "Europe/Paris"
     assert result.dataset.manifest["mapping_file"] == str(mapping)
     assert list(t["priority"]) == ["Critical", "High"]

@@ -49,7 +49,7 @@ def test_auto_detection_picks_the_mapping_and_says_why(tmp_path, name):
     result = _load(tmp_path, name)
     expected = name.split("-")[0]
     assert result.mapping == expected
-    assert result.reason.startswith(f"auto: headers match {expected} (")
+    assert result.reason.startswith(f"{expected}, recognised from the headers: ")
     assert "mapped columns found: " in result.reason
     assert isinstance(result.report, QualityReport)
     assert_valid_dataset(result.dataset)
@@ -65,14 +65,14 @@ def test_auto_detection_picks_the_mapping_and_says_why(tmp_path, name):
 def test_the_named_mapping_reads_the_same(tmp_path, name):
     auto = _load(tmp_path, name)
     named = _load(tmp_path, name, mapping=name.split("-")[0])
-    assert named.reason.startswith(f"given: mapping {name.split('-')[0]} (")
+    assert named.reason.startswith(f"{name.split('-')[0]}, as given: ")
     pd.testing.assert_frame_equal(auto.dataset.tickets, named.dataset.tickets)
 
 
 def test_zendesk_classic_csv(tmp_path):
     result = _load(tmp_path, "zendesk")
     t = _by_id(result)
-    assert result.reason.startswith("auto: headers match zendesk (30 of 30 mapped columns found: Id, Created at, ")
+    assert result.reason.startswith("zendesk, recognised from the headers: 30 of 30 mapped columns found: Id, Created at, ")
     assert list(t.index) == [101, 102, 103]
     assert t.loc[101, "subject"] == "Cannot log in\nsince Monday"  # quoted multi-line field
     assert t.loc[102, "subject"] == '=HYPERLINK("x")'  # formula-looking text stays text

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from supportxl import __version__
-from supportxl.dataset import EVENT_COLUMNS, STATUSES, TICKET_COLUMNS, Dataset
+from supportxl.dataset import EVENT_COLUMNS, STATED_BUSINESS_HOURS, STATUSES, TICKET_COLUMNS, Dataset
 from supportxl.errors import SupportxlError
 from supportxl.ingest.mapping import (BUILTIN, COUNT_FIELDS, FIELDS, PRIORITIES, TIERS, TIMESTAMP_FIELDS,
                                       Mapping, Match, check_zone, describe_expected, load_mapping, match,
@@ -87,11 +87,11 @@ def choose_mapping(source: Source, mapping: str | Path) -> tuple[Match, str]:
         best = ranked[0]
         if not best.ok:
             raise SupportxlError(_auto_failure(source.path, headers, ranked))
-        return best, (f"auto: headers match {best.mapping.name} ({_found(best, headers)})")
+        return best, f"{best.mapping.name}, recognised from the headers: {_found(best, headers)}"
     chosen = match(load_mapping(mapping), headers)
     if not chosen.ok:
         raise SupportxlError(_missing_columns(source.path, headers, chosen))
-    return chosen, f"given: mapping {chosen.mapping.name} ({_found(chosen, headers)})"
+    return chosen, f"{chosen.mapping.name}, as given: {_found(chosen, headers)}"
 
 
 def _found(m: Match, headers: list[str]) -> str:
@@ -546,8 +546,8 @@ class _Importer:
             "reopen_count": _counts(work, "reopen_count"),
             "agent_replies": _counts(work, "agent_replies"),
         })
-        for measure, name in (("first_response", "frt_business_hours_source"),
-                              ("resolution", "ttr_business_hours_source")):
+        for measure, name in (("first_response", STATED_BUSINESS_HOURS["first_response_at"]),
+                              ("resolution", STATED_BUSINESS_HOURS["resolved_at"])):
             for key, spec in self.m.durations.items():
                 if spec.measures == measure and spec.business_hours and f"_duration_{key}" in work:
                     tickets[name] = work[f"_duration_{key}"].to_numpy(dtype=float)

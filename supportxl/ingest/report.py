@@ -49,6 +49,13 @@ class Finding:
             text += f"; e.g. {self.examples_text()}"
         return text
 
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Finding:
+        """The finding ``to_data`` wrote (into a dataset's manifest)."""
+        examples = tuple((int(e["row"]), str(e["column"]), str(e["value"])) for e in data.get("examples", ()))
+        return cls(kind=str(data["kind"]), severity=str(data["severity"]), count=int(data["count"]),
+                   examples=examples, column=str(data.get("column", "")), detail=str(data.get("detail", "")))
+
     def to_data(self) -> dict[str, Any]:
         return {
             "kind": self.kind, "severity": self.severity, "count": self.count,

@@ -214,3 +214,63 @@ def _reference_local(value, calendar: BusinessCalendar) -> dt.datetime:
                 lo = mid
         utc = hi
     return utc.astimezone(ZoneInfo(calendar.timezone)).replace(tzinfo=None)
+
+
+# --------------------------------------------------------------------------- --calendar
+
+_DAY_KEYS = tuple(name[:3].lower() for name in _DAY_NAMES)
+CALENDAR_SPEC_EXAMPLE = "Mon-Fri 09:00-17:00 Europe/Berlin"
+
+
+def calendar_overrides(spec: str) -> list[str]:
+    """A compact calendar, ``"Mon-Fri 09:00-17:00 Europe/Berlin"``, as template overrides
+    (``calendar.working_days=[0, 1, 2, 3, 4]``, ...). Days are a range (``Sun-Thu``) or a
+    list (``Mon,Wed,Fri``); hours are ``HH:MM-HH:MM`` or ``H-H``; the zone the team works in
+    is optional (without it the template's, or UTC). Holidays are set with
+    ``--set calendar.holidays=[2025-12-25]``."""
+    parts = spec.split()
+    if len(parts) not in (2, 3):
+        raise ParameterError(f"--calendar {spec!r}: expected DAYS HOURS [TIME ZONE], for example "
+                             f"{CALENDAR_SPEC_EXAMPLE!r}.")
+    days = _spec_days(spec, parts[0])
+    start, end = _spec_hours(spec, parts[1])
+    overrides = [f"calendar.working_days={days}", f"calendar.start_hour={start}",
+                 f"calendar.end_hour={end}"]
+    if len(parts) == 3:
+        _zone(parts[2], f"--calendar {spec!r}: the time zone")
+        overrides.append(f'calendar.timezone="{parts[2]}"')
+    return overrides
+
+
+def _spec_days(spec: str, text: str) -> list[int]:
+    def day(name: str) -> int:
+        word = name.strip().lower()
+        if word not in _DAY_KEYS and word not in (d.lower() for d in _DAY_NAMES):
+            raise ParameterError(f"--calendar {spec!r}: {name!r} is not a day (use Mon, Tue, Wed, "
+                                 f"Thu, Fri, Sat, Sun).")
+        return _DAY_KEYS.index(word[:3])
+
+    if "-" in text:
+        first, _, last = text.partition("-")
+        a, b = day(first), day(last)
+        return [(a + i) % 7 for i in range((b - a) % 7 + 1)]
+    return sorted({day(name) for name in text.split(",")})
+
+
+def _spec_hours(spec: str, text: str) -> tuple[float, float]:
+    def hour(value: str) -> float:
+        h, _, m = value.partition(":")
+        try:
+            hours, minutes = int(h), int(m or 0)
+        except ValueError:
+            hours, minutes = -1, 0
+        if not (0 <= hours <= 24 and 0 <= minutes < 60):
+            raise ParameterError(f"--calendar {spec!r}: {value!r} is not a time of day "
+                                 f"(use HH:MM, for example 09:00).")
+        return hours + minutes / 60
+
+    first, sep, last = text.partition("-")
+    if not sep:
+        raise ParameterError(f"--calendar {spec!r}: expected working hours as START-END, "
+                             f"for example 09:00-17:00.")
+    return hour(first), hour(last)

@@ -7,11 +7,13 @@ it reads always come from one computation.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
-from supportxl.dataset import Dataset
-from supportxl.metrics.calendar import business_hours
+from supportxl.dataset import STATED_BUSINESS_HOURS, Dataset
+from supportxl.metrics.calendar import BusinessCalendar, business_hours
 from supportxl.template import ReportTemplate
 
 WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -68,10 +70,14 @@ def _ticket_frame(dataset: Dataset, template: ReportTemplate) -> pd.DataFrame:
     frame["frt_hours"] = _hours(frame["first_response_at"] - created)
     frame["ttr_hours"] = _hours(frame["resolved_at"] - created)
     open_for = _hours(pd.Series(as_of - created))
-    if template.calendar is not None:
-        cal = template.calendar
-        frame["frt_business_hours"] = _round(business_hours(created, frame["first_response_at"], cal))
-        frame["ttr_business_hours"] = _round(business_hours(created, frame["resolved_at"], cal))
+    cal = data_calendar(template, dataset)
+    if cal is not None:
+        for key, end in (("frt_business_hours", "first_response_at"), ("ttr_business_hours", "resolved_at")):
+            counted = _round(business_hours(created, frame[end], cal))
+            stated = t.get(STATED_BUSINESS_HOURS[end])  # an export's own business-hour durations win
+            frame[key] = counted if stated is None else np.where(
+                stated.notna().to_numpy() & frame[end].notna().to_numpy(),
+                _round(stated.to_numpy(dtype=float)), counted)
         as_of_column = pd.Series(np.full(len(frame), as_of.to_datetime64()))
         open_for = pd.Series(_round(business_hours(created, as_of_column, cal)))
         response_clock, resolution_clock = frame["frt_business_hours"], frame["ttr_business_hours"]
@@ -94,6 +100,15 @@ def _ticket_frame(dataset: Dataset, template: ReportTemplate) -> pd.DataFrame:
     frame["hours_over_target"] = over
     frame["breach_cost"] = over * frame["priority"].map(sla.cost_per_breach_hour).astype(float).fillna(0.0)
     return frame
+
+
+def data_calendar(template: ReportTemplate, dataset: Dataset) -> BusinessCalendar | None:
+    """The template's business calendar, reading naive timestamps in the zone an imported
+    export recorded them in (the generator's data has no zone and keeps the template's)."""
+    zone = dataset.manifest.get("timezone")
+    if template.calendar is None or not zone:
+        return template.calendar
+    return dataclasses.replace(template.calendar, data_timezone=zone)
 
 
 def _text(values, length: int | None = None) -> np.ndarray:

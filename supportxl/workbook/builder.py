@@ -17,11 +17,11 @@ from supportxl.progress import NoProgress, Progress
 from supportxl.template import ReportTemplate, load_template
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.grids import Grid
-from supportxl.workbook.sheets import dashboard, data, escalations, insights, summaries
+from supportxl.workbook.sheets import dashboard, data, escalations, insights, quality, summaries
 from supportxl.workbook.sheets.about import write_about
 from supportxl.workbook.sheets.data import check_rows
 from supportxl.workbook.sheets.settings import write_settings
-from supportxl.workbook.catalogue import SHEET_CHOICES
+from supportxl.workbook.catalogue import QUALITY_SHEET, SHEET_CHOICES
 from supportxl.workbook.theme import Formats
 from supportxl.workbook.worksheet import FastWorksheet
 
@@ -47,6 +47,7 @@ SHEETS: tuple[tuple[str, SheetWriter], ...] = (
     ("Backlog", summaries.write_backlog),
     ("Escalations", escalations.write_escalations),
     ("Insights", insights.write_insights),
+    (QUALITY_SHEET, quality.write_quality),
     ("Settings", write_settings),
     ("Tickets", data.write_tickets),
     ("Accounts", data.write_accounts),
@@ -73,6 +74,14 @@ def print_setup(ws, title: str, *, repeat_header: bool, one_page: bool = False) 
         ws.repeat_rows(0)
 
 
+def _sheet_order(template: ReportTemplate, dataset: Dataset) -> list[str]:
+    """The template's sheets, plus Data Quality (before About) for an imported export."""
+    sheets = list(template.sheets)
+    if quality.has_quality_report(dataset.manifest) and QUALITY_SHEET not in sheets:
+        sheets.insert(sheets.index("About") if "About" in sheets else len(sheets), QUALITY_SHEET)
+    return sheets
+
+
 @dataclass(frozen=True)
 class BuildResult:
     path: Path
@@ -93,7 +102,7 @@ def build_workbook(dataset: Dataset, out: Path, template: ReportTemplate | None 
     frame, events = derive(dataset, template)
     progress.step("Computing durations and SLA flags")
     warnings: list[str] = []
-    visible = list(template.sheets)
+    visible = _sheet_order(template, dataset)
     # The Dashboard's drop-down lists live on a hidden sheet at the end.
     names = visible + ([dashboard.LISTS_SHEET] if "Dashboard" in visible else [])
 

@@ -10,11 +10,13 @@ SHEET_NAMES = (
 )
 # A compact workbook's formulas read the Aggregates sheet's Cube table instead of Tickets.
 COMPACT_DATA_SHEET = "Aggregates"
-SHEET_CHOICES = SHEET_NAMES + (COMPACT_DATA_SHEET,)
+# An imported export's data-quality report; added by itself, before About, when there is one.
+QUALITY_SHEET = "Data Quality"
+SHEET_CHOICES = SHEET_NAMES + (COMPACT_DATA_SHEET, QUALITY_SHEET)
 # Every formula reads the Tickets table, and its SLA flags read Settings.
 REQUIRED_SHEETS = ("Settings", "Tickets")
 # What a compact workbook can hold: sheets and charts that need no ticket rows.
-COMPACT_SHEETS = ("Dashboard", "Trend", "Insights", "Settings", "About", COMPACT_DATA_SHEET)
+COMPACT_SHEETS = ("Dashboard", "Trend", "Insights", "Settings", "About", COMPACT_DATA_SHEET, QUALITY_SHEET)
 COMPACT_REQUIRED_SHEETS = ("Settings", COMPACT_DATA_SHEET)
 # Sheets whose formulas also read the EscalationLog table.
 READS_ESCALATION_LOG = ("Dashboard", "Escalations")

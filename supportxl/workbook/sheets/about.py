@@ -25,6 +25,8 @@ SHEET_GUIDE = {
     "Escalations": "Time in each escalation step, time to escalate, hand-offs, who talks to whom, "
                    "the longest escalations and resolution-time quartiles.",
     "Insights": "Ranked findings with their numbers, evidence and recommended actions.",
+    "Data Quality": "What importing the helpdesk export found (unparseable dates, unknown values, "
+                    "duplicates, dropped rows) and what was done about it.",
     "Settings": "SLA targets, costs, thresholds and targets; edit them and the workbook follows.",
     "About": "This page.",
     "Tickets": "One row per ticket with derived durations and live SLA flags.",
@@ -55,6 +57,11 @@ def write_about(ctx: BuildContext, ws: Worksheet, *, command: str | None, sheets
         ("Seed", str(manifest.get("seed", "not applicable"))),
         ("Regenerate with", command or "not recorded"),
     ]
+    if "mapping" in manifest:
+        rows.append(("Import", f"{manifest.get('reason') or manifest['mapping']}; timestamps in "
+                               f"{manifest.get('timezone', 'UTC')}"
+                               + ("; names and e-mails pseudonymised" if manifest.get("redacted") else "")
+                               + "; findings on the Data Quality sheet"))
     if "parameters" in manifest:
         rows.append(("Generator parameters", json.dumps(manifest["parameters"], sort_keys=True)))
     row = 2

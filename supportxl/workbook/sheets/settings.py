@@ -6,7 +6,9 @@ import dataclasses
 
 from xlsxwriter.worksheet import Worksheet
 
+from supportxl.dataset import STATED_BUSINESS_HOURS
 from supportxl.generate.params import PRIORITIES
+from supportxl.metrics.derive import data_calendar
 from supportxl.metrics.kpis import CSAT_GOOD_NAME
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.ranges import absolute, on_sheet
@@ -88,9 +90,19 @@ def write_settings(ctx: BuildContext, ws: Worksheet) -> None:
 
 
 def _clock_description(ctx: BuildContext) -> str:
-    cal = ctx.template.calendar
+    cal = data_calendar(ctx.template, ctx.dataset)
     if cal is None:
         return "Calendar hours (no business calendar set)"
     days = ", ".join(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[d] for d in cal.working_days)
-    return (f"Business hours: {days} {cal.start_hour:g}:00-{cal.end_hour:g}:00 {cal.timezone}, "
+    text = (f"Business hours: {days} {_clock(cal.start_hour)}-{_clock(cal.end_hour)} {cal.timezone}, "
             f"{len(cal.holidays)} holiday(s)")
+    if cal.data_timezone != cal.timezone:
+        text += f"; timestamps recorded in {cal.data_timezone}"
+    if any(column in ctx.dataset.tickets for column in STATED_BUSINESS_HOURS.values()):
+        text += "; durations the export states in business hours are used as stated"
+    return text
+
+
+def _clock(hours: float) -> str:
+    minutes = round(hours * 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
