@@ -14,7 +14,7 @@ from conftest import load_book, make_dataset, soffice_or_skip
 from supportxl.cli import app
 from supportxl.ingest import load_export
 from supportxl.metrics.calendar import BusinessCalendar, business_hours_reference
-from test_ingest_helpers import write_zendesk_csv, zendesk_fixture
+from test_ingest_helpers import write_servicenow_audit_csv, write_zendesk_csv, zendesk_fixture
 
 runner = CliRunner()
 BERLIN_WEEK = "Mon-Fri 09:00-17:00 Europe/Berlin"
@@ -238,13 +238,17 @@ def test_arbitrary_bytes_give_a_clear_error_or_a_valid_workbook(tmp_path_factory
 
 
 @pytest.mark.libreoffice
-def test_an_imported_export_recalculates_to_the_cached_values(tmp_path):
+@pytest.mark.parametrize("write_export, options", [
+    (write_zendesk_csv, ("--calendar", BERLIN_WEEK)),
+    (write_servicenow_audit_csv, ()),  # text ticket ids, and the update rows as the escalation log
+], ids=["zendesk", "servicenow_audit"])
+def test_an_imported_export_recalculates_to_the_cached_values(tmp_path, write_export, options):
     soffice_or_skip()
     from supportxl.verify import compare_with_recalculated, recalculate
 
-    export = write_zendesk_csv(make_dataset(1_500, seed=11), tmp_path / "export.csv")
+    export = write_export(make_dataset(1_500, seed=11), tmp_path / "export.csv")
     out = tmp_path / "imported.xlsx"
-    result = run("build", export, "-o", out, "-q", "--calendar", BERLIN_WEEK)
+    result = run("build", export, "-o", out, "-q", *options)
     assert result.exit_code == 0, result.output
     comparison = compare_with_recalculated(out, recalculate(out, tmp_path / "lo"))
     assert comparison.ok, comparison.summary()

@@ -67,7 +67,7 @@ def write_escalations(ctx: BuildContext, ws: Worksheet) -> dict[str, Grid]:
         write_label(ctx, ws, i, 0, stage, "text")
         for j, (key, _, fmt) in enumerate(stats, start=1):
             formula, array = _stage_formula(key, cell(i, 0, abs_col=True))
-            value = values[key].get(stage)
+            value = values[key].get(stage, 0 if key == "count" else None)  # a count of nothing is 0
             ctx.write_formula(ws, i, j, formula, None if value is None or pd.isna(value) else float(value),
                               f.get("cell", fmt), array=array)
     colour_scale(ctx, ws, grid.first_row, 2, grid.last_row, 4, "lower")
@@ -159,7 +159,7 @@ def _timeline(ctx: BuildContext, ws: Worksheet, row: int) -> Grid:
         write_label(ctx, ws, row, j, activity, "text", style="header")
     sums = events.groupby(["ticket_id", "activity"])["hours_in_step"].sum()
     for i, ticket in enumerate(longest, start=row + 1):
-        ws.write_number(i, 0, int(ticket), f.get("label", "id"))
+        write_label(ctx, ws, i, 0, ticket, "id")  # ids are numbers or, from some exports, text
         for j, activity in enumerate(activities, start=1):
             formula = (f"=SUMIFS({_log('Hours in step')},{_log('Ticket ID')},{cell(i, 0, abs_col=True)},"
                        f"{_log('Activity')},{cell(row, j, abs_row=True)})")
