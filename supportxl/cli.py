@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import time
+from enum import Enum
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator, Optional
@@ -29,6 +30,14 @@ err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 
 EXIT_USAGE = 2
+
+
+class SplitBy(str, Enum):
+    team = "team"
+    region = "region"
+    industry = "industry"
+    account = "account"
+    agent = "agent"
 
 
 class _BarProgress:
@@ -216,7 +225,9 @@ def _say_imported(result) -> None:
 def build(
     source: Path = typer.Argument(..., help="A folder written by 'supportxl generate', or a helpdesk export "
                                             "(.csv, .xlsx or .json)."),
-    output: Path = typer.Option(DEFAULT_WORKBOOK, "--output", "-o", help="The .xlsx file to write."),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help=f"The .xlsx file to write [default: {DEFAULT_WORKBOOK}]; with --split-by, "
+                                     f"the folder [default: output/by_DIMENSION]."),
     template: Optional[str] = TEMPLATE_OPT,
     set_values: Optional[list[str]] = SET_OPT,
     mapping: str = MAPPING_OPT,
@@ -229,6 +240,11 @@ def build(
                                                         "pseudonyms and drop subjects, for sharing."),
     strict: bool = STRICT_OPT,
     sheet: Optional[str] = SHEET_OPT,
+    split_by: Optional[SplitBy] = typer.Option(
+        None, "--split-by", help="One workbook per team, region, industry, account or agent, each built "
+                                 "from its own tickets, plus index.xlsx linking them."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
+                                       help="Workbooks built at once with --split-by [default: one per CPU]."),
     quiet: bool = QUIET_OPT,
 ) -> None:
     """Build the Excel dashboard from generated data or a helpdesk export.
@@ -245,6 +261,8 @@ def build(
       supportxl build incidents.xlsx --mapping servicenow --calendar 'Mon-Fri 08:00-18:00' --redact
 
       supportxl build output/data --set sla.resolution_hours.High=8 --set targets.csat=0.9
+
+      supportxl build output/data --split-by team -o output/by_team
     """
     from supportxl.metrics.calendar import calendar_overrides
     from supportxl.template import load_template
@@ -254,13 +272,30 @@ def build(
         overrides = [*(calendar_overrides(calendar) if calendar else ()), *(set_values or ())]
         report_template = load_template(template, overrides)
         dataset = _load_source(source, _import_options(mapping, timezone, sheet, strict, redact), quiet)
+        by = split_by.value if split_by else None
+        output = output or (Path("output") / f"by_{by}" if by else DEFAULT_WORKBOOK)
         command = _command_line("build", source, output=output, template=template, mapping=(
             None if mapping == "auto" else mapping), timezone=timezone, calendar=calendar, sheet=sheet,
-            strict=strict, redact=redact) + "".join(f" --set {shlex.quote(v)}" for v in set_values or ())
+            strict=strict, redact=redact, split_by=by) + "".join(
+                f" --set {shlex.quote(v)}" for v in set_values or ())
+        if by:
+            _build_split(dataset, output, report_template, by, command, jobs, quiet)
+            return
         with _progress(BUILD_STEPS, quiet) as progress:
             result = build_workbook(dataset, output, report_template, command=command, progress=progress)
         if not quiet:
             _say_built(result)
+
+
+def _build_split(dataset, folder: Path, template, by: str, command: str, jobs, quiet: bool) -> None:
+    from supportxl.deliver.split import SPLIT_PROGRESS, build_split
+
+    with _progress(SPLIT_PROGRESS, quiet) as progress:
+        result = build_split(dataset, folder, template, by, command=command, progress=progress, jobs=jobs)
+    if not quiet:
+        tickets = sum(t for _, _, t in result.slices)
+        out.print(f"Wrote {len(result.slices):,} workbooks by {by} ({tickets:,} tickets) and "
+                  f"{result.index.name} to {result.folder} in {result.seconds:.1f} s.", soft_wrap=True)
 
 
 @app.command()

@@ -49,7 +49,7 @@ def write_about(ctx: BuildContext, ws: Worksheet, *, command: str | None, sheets
     rows = [
         ("Report", ctx.template.title),
         ("Produced by", f"supportxl {__version__}"),
-        ("Data source", _source(manifest)),
+        ("Data source", describe_source(manifest)),
         ("Period", f"{start:%Y-%m-%d} to {end:%Y-%m-%d}"),
         ("Data as of", f"{ctx.dataset.as_of:%Y-%m-%d %H:%M}"),
         ("Tickets", f"{len(ctx.frame):,}"),
@@ -113,8 +113,12 @@ def write_about(ctx: BuildContext, ws: Worksheet, *, command: str | None, sheets
             ws.write_string(row, 1, warning, f.get("wrap"))
 
 
-def _source(manifest: dict) -> str:
+def describe_source(manifest: dict) -> str:
+    """Where the data came from, in a few words, with the slice of a split workbook."""
     if manifest.get("source") == "generator":
-        return (f"supportxl generator, scenario '{manifest.get('parameters', {}).get('name', '?')}' "
+        text = (f"supportxl generator, scenario '{manifest.get('parameters', {}).get('name', '?')}' "
                 f"(synthetic data)")
-    return str(manifest.get("source", "unknown"))
+    else:
+        text = str(manifest.get("source", "unknown"))
+    part = manifest.get("slice")
+    return text + (f"; only {part['by']} {part['value']}" if part else "")

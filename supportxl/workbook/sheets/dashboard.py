@@ -20,6 +20,7 @@ from supportxl.workbook.charts import dashboard_charts
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.grids import Dimension, Grid, crosstab, dimension, kpi_grid, write_label, write_title
 from supportxl.workbook.ranges import absolute, area, cell, on_sheet
+from supportxl.workbook.sheets.about import describe_source
 from supportxl.workbook.sheets.data import excel_serial
 from supportxl.workbook.sheets.settings import target_name
 from supportxl.workbook.sheets.summaries import month_dimension
@@ -89,8 +90,7 @@ def _header(ctx: BuildContext, ws: Worksheet) -> None:
     start, end = ctx.dataset.period
     ws.set_row(0, 26)
     ws.write_string(0, 0, ctx.template.title, f.get("title", font_size=20))
-    source = ctx.dataset.manifest.get("source", "unknown")
-    source = "synthetic data (supportxl generator)" if source == "generator" else str(source)
+    source = describe_source(ctx.dataset.manifest)
     ws.write_string(1, 0, f"Period {start:%d %b %Y} to {end:%d %b %Y}  ·  Source: {source}  ·  "
                           f"Data as of {ctx.dataset.as_of:%d %b %Y %H:%M}", f.get("subtitle"))
     ws.write_string(2, 0, "Pick a month, channel, priority or team in the yellow cells: every card "

@@ -1,0 +1,1 @@
+"""Delivery to stakeholders: one workbook per team, region, industry, account or agent."""

@@ -1,0 +1,151 @@
+"""One workbook per team, region, industry, account or agent, plus an index that links them.
+
+Each slice is a dataset of its own: the tickets with that value, their escalation events,
+the accounts and agents they mention, and the whole period (so months line up across the
+slices). Every slice workbook is built from its slice only, so its KPIs are those of the
+slice; the slices are built in parallel processes.
+
+Files are named after the value: ``slug("Tier 2") == "tier-2"``, ``<folder>/tier-2.xlsx``;
+the index is ``<folder>/index.xlsx``. Two values with the same slug get ``-2``, ``-3``...
+in the order of the values.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import time
+import unicodedata
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from supportxl.dataset import Dataset
+from supportxl.errors import SupportxlError
+from supportxl.metrics.derive import derive
+from supportxl.progress import NoProgress, Progress
+from supportxl.template import ReportTemplate
+
+# --split-by choice -> the derived ticket column that holds it.
+SPLIT_COLUMNS = {"team": "team", "region": "region", "industry": "industry", "account": "account",
+                 "agent": "agent"}
+INDEX_NAME = "index"
+MAX_SLICES = 500
+# Progress units of a split: a share for splitting, for the slice workbooks and for the index.
+SPLIT_PROGRESS, _SPLITTING, _INDEXING = 100.0, 5.0, 5.0  # more files than anyone mails; a sign of the wrong dimension
+
+
+def slug(value: str) -> str:
+    """A file-name stem for a slice value: ASCII letters and digits, words joined by '-'."""
+    text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return text[:60].rstrip("-") or "slice"
+
+
+@dataclass(frozen=True)
+class Slice:
+    value: str
+    stem: str
+    dataset: Dataset
+    mask: np.ndarray  # the slice's rows in the whole dataset's ticket table
+
+    @property
+    def tickets(self) -> int:
+        return len(self.dataset.tickets)
+
+
+@dataclass(frozen=True)
+class SplitResult:
+    folder: Path
+    index: Path
+    slices: list[tuple[str, Path, int]]  # value, workbook, tickets
+    seconds: float
+
+
+def split_dataset(dataset: Dataset, frame: pd.DataFrame, by: str) -> list[Slice]:
+    """The slices of ``dataset`` by ``by`` (a key of SPLIT_COLUMNS), in the order of the values;
+    ``frame`` is the dataset's derived ticket table, row for row."""
+    if by not in SPLIT_COLUMNS:
+        raise SupportxlError(f"--split-by {by!r}: choose one of {', '.join(SPLIT_COLUMNS)}.")
+    values = frame[SPLIT_COLUMNS[by]].to_numpy(dtype=object)
+    distinct = sorted(set(values), key=str)
+    if len(distinct) > MAX_SLICES:
+        raise SupportxlError(f"--split-by {by}: {len(distinct):,} values would make {len(distinct):,} "
+                             f"workbooks (at most {MAX_SLICES:,}); split by a coarser dimension.")
+    stems: set[str] = set()
+    slices = []
+    for value in distinct:
+        stem = base = slug(value)
+        n = 1
+        while stem in stems or stem == INDEX_NAME:
+            n += 1
+            stem = f"{base}-{n}"
+        stems.add(stem)
+        mask = values == value
+        slices.append(Slice(str(value), stem, _slice(dataset, mask, by, str(value)), mask))
+    return slices
+
+
+def _slice(dataset: Dataset, mask, by: str, value: str) -> Dataset:
+    tickets = dataset.tickets[mask].reset_index(drop=True)
+    ids = set(tickets["ticket_id"])
+    events = dataset.escalation_events
+    events = events[events["ticket_id"].isin(ids)].reset_index(drop=True)
+    accounts = dataset.accounts[dataset.accounts["account_id"].isin(set(tickets["account_id"]))]
+    agents = dataset.agents[dataset.agents["name"].isin(set(tickets["agent"]))]
+    manifest = copy.deepcopy(dataset.manifest)
+    start, end = dataset.period  # the whole period, so every slice shows the same months
+    manifest["period"] = {**manifest.get("period", {}), "start": f"{start:%Y-%m-%d}", "end": f"{end:%Y-%m-%d}"}
+    manifest["slice"] = {"by": by, "value": value}
+    manifest["rows"] = {**manifest.get("rows", {}), "tickets": len(tickets), "escalation_events": len(events)}
+    return Dataset(tickets=tickets, accounts=accounts.reset_index(drop=True),
+                   agents=agents.reset_index(drop=True), escalation_events=events, manifest=manifest)
+
+
+def build_split(dataset: Dataset, folder: Path, template: ReportTemplate, by: str, *,
+                command: str | None = None, progress: Progress | None = None,
+                jobs: int | None = None) -> SplitResult:
+    """Write one workbook per value of ``by`` into ``folder``, and ``folder/index.xlsx``."""
+    from supportxl.workbook.builder import build_workbook
+    from supportxl.workbook.split_index import write_index
+
+    began = time.perf_counter()
+    progress = progress or NoProgress()
+    folder = Path(folder)
+    if folder.suffix.lower() == ".xlsx":
+        raise SupportxlError(f"--split-by writes a folder of workbooks; {folder} looks like a file name "
+                             f"(give a folder, for example output/by_{by}).")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SupportxlError(f"cannot create output folder {folder}: {exc.strerror}.") from None
+    frame = derive(dataset, template)[0]
+    slices = split_dataset(dataset, frame, by)
+    progress.step(f"Split into {len(slices):,} slices by {by}", _SPLITTING)
+    each = (SPLIT_PROGRESS - _SPLITTING - _INDEXING) / len(slices)
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(slices)))
+    paths = {s.stem: folder / f"{s.stem}.xlsx" for s in slices}
+    if workers == 1:
+        for s in slices:
+            build_workbook(s.dataset, paths[s.stem], template, command=command)
+            progress.step(f"Built {s.value}", each)
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(build_workbook, s.dataset, paths[s.stem], template, command=command): s
+                       for s in slices}
+            try:
+                for future in as_completed(futures):
+                    future.result()  # a worker's SupportxlError is raised here, with its message
+                    progress.step(f"Built {futures[future].value}", each)
+            except BaseException:
+                pool.shutdown(cancel_futures=True)
+                raise
+    index = folder / f"{INDEX_NAME}.xlsx"
+    write_index(dataset, frame, template, by, [(s.value, paths[s.stem], s.mask) for s in slices], index)
+    progress.step("Wrote the index", _INDEXING)
+    return SplitResult(folder, index, [(s.value, paths[s.stem], s.tickets) for s in slices],
+                       time.perf_counter() - began)
