@@ -480,5 +480,90 @@ def verify(
             raise typer.Exit(1)
 
 
+def _say_mail(message) -> str:
+    from supportxl.deliver.mail import bare, human_size
+
+    count = len(message.attachments)
+    cc = f", cc {', '.join(bare(a) for a in message.cc)}" if message.cc else ""
+    return (f"'{message.subject}' to {', '.join(bare(a) for a in message.to)}{cc} "
+            f"({count} attachment{'' if count == 1 else 's'}, {human_size(message.size)})")
+
+
+@app.command()
+def send(
+    files: list[Path] = typer.Argument(..., help="Files to attach (workbooks are summarised in the body); "
+                                                 "with --recipients, the folder of split workbooks."),
+    to: Optional[list[str]] = typer.Option(None, "--to", help="Recipient address (repeatable)."),
+    cc: Optional[list[str]] = typer.Option(None, "--cc", help="Copy address (repeatable); with --recipients, "
+                                                              "copied on every message."),
+    subject: str = typer.Option(..., "--subject", "-s", help="The subject line; with --recipients, {slice} "
+                                                             "stands for the slice value."),
+    recipients: Optional[Path] = typer.Option(None, "--recipients", metavar="MAP.csv",
+                                              help="CSV of slice value, e-mail: each address receives only "
+                                                   "its slice's workbook from the FILE folder."),
+    sender: Optional[str] = typer.Option(None, "--from", envvar="SUPPORTXL_MAIL_FROM",
+                                         help="Sender address (default: --user if it is an address, "
+                                              "else supportxl@this host)."),
+    smtp_host: str = typer.Option("localhost", "--smtp-host", envvar="SUPPORTXL_SMTP_HOST",
+                                  help="SMTP server."),
+    smtp_port: Optional[int] = typer.Option(None, "--smtp-port", envvar="SUPPORTXL_SMTP_PORT",
+                                            help="SMTP port (default: 587 with --starttls, 465 with --ssl, "
+                                                 "else 25)."),
+    starttls: bool = typer.Option(False, "--starttls", help="Upgrade the connection to TLS with STARTTLS."),
+    use_ssl: bool = typer.Option(False, "--ssl", help="Connect over TLS from the start."),
+    user: Optional[str] = typer.Option(None, "--user", envvar="SUPPORTXL_SMTP_USER",
+                                       help="Log in as this user; the password comes from "
+                                            "SUPPORTXL_SMTP_PASSWORD, else a prompt."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for the SMTP server."),
+    dry_run: Optional[Path] = typer.Option(None, "--dry-run", metavar="OUT.eml",
+                                           help="Write the message to OUT.eml (OUT-<slice>.eml each, for "
+                                                "several) instead of sending it."),
+    quiet: bool = QUIET_OPT,
+) -> None:
+    """E-mail workbooks with their headline KPIs (tickets, SLA, CSAT, backlog, top findings) in the body.
+
+    The password is never a flag: set SUPPORTXL_SMTP_PASSWORD, or type it when asked.
+    Everything is checked before connecting, and a failure sends nothing.
+
+    Examples:
+
+      supportxl send output/executive.xlsx --to ops@example.com -s "Support, May" --dry-run out.eml
+
+      supportxl send output/q4.xlsx --to cto@example.com -s "Q4" --smtp-host smtp.example.com --starttls --user me@example.com
+
+      supportxl send output/split --recipients managers.csv -s "{slice}: May" --smtp-host smtp.example.com --ssl
+    """
+    import sys
+
+    from supportxl.deliver.mail import (Server, default_sender, prepare, send as send_messages, smtp_password,
+                                        write_eml)
+
+    with _user_errors():
+        if starttls and use_ssl:
+            raise SupportxlError("choose --starttls or --ssl, not both.")
+        server = Server(smtp_host, smtp_port, "ssl" if use_ssl else "starttls" if starttls else "none",
+                        user, timeout)
+        server.check()
+        plan = prepare(files, subject=subject, sender=sender or default_sender(user), to=to or (),
+                       cc=cc or (), recipients=recipients)
+        if not quiet:
+            for warning in plan.warnings:
+                err.print(f"Warning: {warning}", markup=False, soft_wrap=True)
+        if dry_run is not None:
+            for path, message in zip(write_eml(plan.messages, dry_run), plan.messages):
+                if not quiet:
+                    out.print(f"Wrote {path}: {_say_mail(message)}; a dry run, nothing went out.",
+                              markup=False, soft_wrap=True)
+            return
+        ask = (lambda prompt: typer.prompt(prompt, hide_input=True)) if sys.stdin.isatty() else None
+        password = smtp_password(user, ask) if user else None
+
+        def say_sent(message) -> None:
+            if not quiet:
+                out.print(f"Sent {_say_mail(message)} via {server.address}.", markup=False, soft_wrap=True)
+
+        send_messages(plan.messages, server, password, on_sent=say_sent)
+
+
 def main() -> None:
     app()

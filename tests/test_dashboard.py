@@ -57,6 +57,14 @@ def test_cards_show_kpis_with_cached_values_of_all(book, values, small_dataset):
     assert wv["J9"].value.startswith("Target 80.0%  ")
 
 
+def test_cards_and_filters_have_defined_names(book):
+    names = book.defined_names
+    for ref, key in zip(CARD_CELLS, CARD_KPIS):
+        assert names[f"Card_{key}"].attr_text == "Dashboard!$" + ref[0] + "$" + ref[1:]
+    for label, ref in FILTER_CELLS.items():
+        assert names[f"Filter_{label.lower()}"].attr_text == "Dashboard!$" + ref[0] + "$" + ref[1:]
+
+
 def test_cards_are_coloured_against_targets(book):
     ws = book["Dashboard"]
     rules = {str(rng.sqref): [r.formula[0] for r in rng.rules] for rng in ws.conditional_formatting}

@@ -1,1 +1,9 @@
-"""Delivery to stakeholders: one workbook per team, region, industry, account or agent."""
+"""Delivery to stakeholders: split workbooks, e-mail with a summary of the headline numbers.
+
+- :mod:`supportxl.deliver.split` builds one workbook per team, region, industry, account or
+  agent, and an index that links them;
+- :mod:`supportxl.deliver.headline` reads a workbook's headline (cards, period, findings)
+  from the values cached in the file;
+- :mod:`supportxl.deliver.routing` reads a recipients map and matches split workbooks to it;
+- :mod:`supportxl.deliver.mail` composes the messages, writes them as .eml or sends them.
+"""

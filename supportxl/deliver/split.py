@@ -7,16 +7,15 @@ slice; the slices are built in parallel processes.
 
 Files are named after the value: ``slug("Tier 2") == "tier-2"``, ``<folder>/tier-2.xlsx``;
 the index is ``<folder>/index.xlsx``. Two values with the same slug get ``-2``, ``-3``...
-in the order of the values.
+in the order of the values; each workbook also names its value (``ReportSlice`` on About),
+which is what ``supportxl send --recipients`` matches first.
 """
 
 from __future__ import annotations
 
 import copy
 import os
-import re
 import time
-import unicodedata
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from supportxl.dataset import Dataset
+from supportxl.deliver.routing import slug
 from supportxl.errors import SupportxlError
 from supportxl.metrics.derive import derive
 from supportxl.progress import NoProgress, Progress
@@ -37,13 +37,6 @@ INDEX_NAME = "index"
 MAX_SLICES = 500
 # Progress units of a split: a share for splitting, for the slice workbooks and for the index.
 SPLIT_PROGRESS, _SPLITTING, _INDEXING = 100.0, 5.0, 5.0  # more files than anyone mails; a sign of the wrong dimension
-
-
-def slug(value: str) -> str:
-    """A file-name stem for a slice value: ASCII letters and digits, words joined by '-'."""
-    text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode("ascii")
-    text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return text[:60].rstrip("-") or "slice"
 
 
 @dataclass(frozen=True)

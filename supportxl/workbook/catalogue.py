@@ -31,3 +31,5 @@ COMPACT_CHARTS = ("volume_and_breach_rate", "tickets_by_month_and_channel", "cha
 DEFAULT_CARDS = ("tickets", "frt_median", "ttr_median", "resolution_compliance", "csat",
                  "escalation_rate", "reopen_rate", "fcr", "backlog", "breach_cost")
 MAX_CARDS = 10  # two bands of five
+# The defined name of the About cell that holds a split workbook's slice value ("Tier 2").
+SLICE_NAME = "ReportSlice"

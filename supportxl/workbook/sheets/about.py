@@ -8,7 +8,9 @@ from xlsxwriter.worksheet import Worksheet
 
 from supportxl import __version__
 from supportxl.metrics.kpis import CATALOGUE
+from supportxl.workbook.catalogue import SLICE_NAME
 from supportxl.workbook.context import BuildContext
+from supportxl.workbook.ranges import absolute, on_sheet
 
 SHEET_GUIDE = {
     "Dashboard": "KPI cards against targets, trends and charts; filter by month, channel, "
@@ -64,11 +66,16 @@ def write_about(ctx: BuildContext, ws: Worksheet, *, command: str | None, sheets
                                + "; findings on the Data Quality sheet"))
     if "parameters" in manifest:
         rows.append(("Generator parameters", json.dumps(manifest["parameters"], sort_keys=True)))
+    part = manifest.get("slice")
+    if part:
+        rows.append((f"Slice ({part['by']})", str(part["value"])))
     row = 2
     for label, value in rows:
         ws.write_string(row, 0, label, f.get("label"))
         ws.write_string(row, 1, value, f.get("wrap"))
         row += 1
+    if part:  # where 'supportxl send' finds which slice this workbook holds
+        ctx.workbook.define_name(SLICE_NAME, "=" + on_sheet(ws.get_name(), absolute(row - 1, 1)))
 
     row += 1
     ws.write_string(row, 0, "Sheets", f.get("section"))

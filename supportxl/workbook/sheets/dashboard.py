@@ -34,6 +34,10 @@ CHART_TOP = 18
 CHART_ROWS = 16
 DATA_TOP = CHART_TOP + 3 * CHART_ROWS + 2
 HELPER_COL = 17  # R: the filter helper cells, outside the printed page
+# Defined names that let readers (e-mail summaries, scripts) find a card's value or a
+# filter cell without knowing the layout: Card_tickets, Card_csat, ...; Filter_month, ...
+CARD_NAME = "Card_{}"
+FILTER_NAME = "Filter_{}"
 FAR_PAST, FAR_FUTURE = pd.Timestamp("1900-01-01"), pd.Timestamp("2200-01-01")
 MAX_DATE_SERIAL = 2_958_465  # 9999-12-31
 CHART_KPIS = ("tickets", "resolution_breach_rate", "csat")  # monthly columns the charts draw
@@ -123,6 +127,7 @@ def _filters(ctx: BuildContext, ws: Worksheet, lists: Worksheet) -> Filters:
             "input_message": f"Pick one {label.lower()}, or {ALL}.",
             "error_title": "Not in the list", "error_message": f"Pick a {label.lower()} from the list."})
         refs[label] = absolute(FILTER_ROW, col + 1)
+        ctx.workbook.define_name(FILTER_NAME.format(label.lower()), "=" + on_sheet(ws.get_name(), refs[label]))
     lists.set_column(0, 3, 16)
 
     # Helper cells: the month range the month filter lets through, and the month the cards'
@@ -164,6 +169,7 @@ def _card(ctx: BuildContext, ws: Worksheet, top: int, left: int, item: Kpi, filt
     ctx.write_live(ws, top + 1, left, ctx.kpi_formula(item, criteria), value,
                    f.get("plain", item.fmt, **box, bold=True, font_size=18), array=item.array and not ctx.compact)
     value_ref = cell(top + 1, left)
+    ctx.workbook.define_name(CARD_NAME.format(item.key), "=" + on_sheet(ws.get_name(), absolute(top + 1, left)))
     ws.set_row(top + 1, 30)
 
     target_fmt = f.get("plain", **box, font_color="muted_text")
