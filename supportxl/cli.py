@@ -25,6 +25,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help text is plain: "[default: 42]" is not a markup tag
 )
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
@@ -133,10 +134,9 @@ def generate(
 
     Examples:
 
+    \b
       supportxl generate
-
       supportxl generate --tickets 200000 --year 2024 --seed 7 --out output/data-2024
-
       supportxl generate --scenario templates/scenarios/baseline.toml --agents 80
     """
     with _user_errors():
@@ -254,14 +254,11 @@ def build(
 
     Examples:
 
+    \b
       supportxl build output/data
-
       supportxl build zendesk_tickets.csv -o output/q4.xlsx --timezone Europe/Berlin
-
       supportxl build incidents.xlsx --mapping servicenow --calendar 'Mon-Fri 08:00-18:00' --redact
-
       supportxl build output/data --set sla.resolution_hours.High=8 --set targets.csat=0.9
-
       supportxl build output/data --split-by team -o output/by_team
     """
     from supportxl.metrics.calendar import calendar_overrides
@@ -313,8 +310,8 @@ def validate(
 
     Examples:
 
+    \b
       supportxl validate zendesk_tickets.csv
-
       supportxl validate incidents.csv --mapping servicenow --strict
     """
     if not export.is_file():
@@ -350,8 +347,8 @@ def report(
 
     Examples:
 
+    \b
       supportxl report
-
       supportxl report --tickets 20000 --seed 7 --year 2024 -o output/demo.xlsx
     """
     from supportxl.template import load_template
@@ -390,8 +387,8 @@ def compare(
 
     Examples:
 
+    \b
       supportxl compare templates/scenarios/baseline.toml templates/scenarios/proactive_comms.toml
-
       supportxl compare output/data-2024 output/data-2025 -o output/2024-vs-2025.xlsx
     """
     from supportxl.template import load_template
@@ -427,6 +424,7 @@ def templates_list() -> None:
 
     Examples:
 
+    \b
       supportxl templates list
     """
     from supportxl.template import load_template, shipped_templates
@@ -442,6 +440,7 @@ def templates_show(name: str = typer.Argument(..., help="A shipped template name
 
     Examples:
 
+    \b
       supportxl templates show dashboard > my_template.toml
     """
     from supportxl.template import template_path
@@ -463,6 +462,7 @@ def verify(
 
     Examples:
 
+    \b
       supportxl verify output/support_dashboard.xlsx
     """
     import tempfile
@@ -527,10 +527,9 @@ def send(
 
     Examples:
 
+    \b
       supportxl send output/executive.xlsx --to ops@example.com -s "Support, May" --dry-run out.eml
-
       supportxl send output/q4.xlsx --to cto@example.com -s "Q4" --smtp-host smtp.example.com --starttls --user me@example.com
-
       supportxl send output/split --recipients managers.csv -s "{slice}: May" --smtp-host smtp.example.com --ssl
     """
     import sys
