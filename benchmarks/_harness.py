@@ -53,6 +53,18 @@ def measure(script: str | Path, case: str, label: str, args: Sequence[str] = ())
     return result
 
 
+def timing_rows(cases: Sequence[tuple[str, int, dict | None]], count_label: str) -> list[tuple[str, ...]]:
+    """Table rows of (label, count, result) cases: wall time and peak memory, or "failed"."""
+    rows = [("case", count_label, "wall time (s)", "peak memory (MiB)")]
+    for label, count, result in cases:
+        if result is None:
+            rows.append((label, f"{count:,}", "failed", "failed"))
+        else:
+            rows.append((label, f"{result['tickets']:,}", f"{result['seconds']:,.1f}",
+                         f"{result['peak_mib']:,.1f}"))
+    return rows
+
+
 def print_table(rows: Sequence[Sequence[str]]) -> None:
     """A header row, a rule, then the rows; the first column left-aligned, the others right."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

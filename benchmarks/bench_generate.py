@@ -39,7 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from _harness import measure, peak_mib, print_baseline, print_table, print_targets, report_result
+from _harness import (measure, peak_mib, print_baseline, print_table, print_targets, report_result,
+                      timing_rows)
 
 YEAR = 2025
 SPEEDUP_TARGET = 10.0
@@ -183,14 +184,7 @@ def run_case(case: str, tickets: int, seed: int) -> dict:
 # -------------------------------------------------------------------------- parent side
 
 def report(results: list[tuple[str, int, dict | None]], args: argparse.Namespace) -> None:
-    rows = [("case", "tickets", "wall time (s)", "peak memory (MiB)")]
-    for case, tickets, result in results:
-        if result is None:
-            rows.append((CASES[case], f"{tickets:,}", "failed", "failed"))
-        else:
-            rows.append((CASES[case], f"{result['tickets']:,}", f"{result['seconds']:,.1f}",
-                         f"{result['peak_mib']:,.1f}"))
-    print_table(rows)
+    print_table(timing_rows([(CASES[case], tickets, result) for case, tickets, result in results], "tickets"))
     print_baseline([result for _, _, result in results])
 
     by_case = {case: result for case, _, result in results}

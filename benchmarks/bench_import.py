@@ -37,7 +37,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from _harness import measure, peak_mib, print_baseline, print_table, print_targets, report_result
+from _harness import (measure, peak_mib, print_baseline, print_table, print_targets, report_result,
+                      timing_rows)
 
 YEAR = 2025
 SECONDS_TARGET = 30.0
@@ -187,14 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         imported = measure(__file__, "import", f"{CASES['import']}, {args.tickets:,} rows", common) \
             if written is not None else None
 
-    rows = [("case", "rows", "wall time (s)", "peak memory (MiB)")]
-    for case, result in (("write", written), ("import", imported)):
-        if result is None:
-            rows.append((CASES[case], f"{args.tickets:,}", "failed", "failed"))
-        else:
-            rows.append((CASES[case], f"{result['tickets']:,}", f"{result['seconds']:,.1f}",
-                         f"{result['peak_mib']:,.1f}"))
-    print_table(rows)
+    print_table(timing_rows([(CASES[case], args.tickets, result)
+                             for case, result in (("write", written), ("import", imported))], "rows"))
     print_baseline([imported])
     if written is not None:
         print(f"(the CSV file: {written['megabytes']:,.0f} MB)")
