@@ -530,7 +530,7 @@ def send(
     \b
       supportxl send output/executive.xlsx --to ops@example.com -s "Support, May" --dry-run out.eml
       supportxl send output/q4.xlsx --to cto@example.com -s "Q4" --smtp-host smtp.example.com --starttls --user me@example.com
-      supportxl send output/split --recipients managers.csv -s "{slice}: May" --smtp-host smtp.example.com --ssl
+      supportxl send output/by_team --recipients managers.csv -s "{slice}: May" --smtp-host smtp.example.com --ssl
     """
     import sys
 
