@@ -104,6 +104,13 @@ TEMPLATE_OPT = typer.Option(None, "--template", "-t", help="Report template: a s
 QUIET_OPT = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
 SET_OPT = typer.Option(None, "--set", metavar="KEY=VALUE",
                        help="Override a template value, e.g. --set sla.resolution_hours.High=8 (repeatable).")
+PDF_OPT = typer.Option(False, "--pdf", help="Also write the Dashboard and Insights sheets as a PDF beside the "
+                                           ".xlsx (same name, .pdf), rendered by LibreOffice. Without "
+                                           "LibreOffice a warning says how to install it, the .xlsx is still "
+                                           "written and the exit code stays 0.")
+CSV_DIR_OPT = typer.Option(None, "--csv-dir", metavar="DIR",
+                           help="Also write the KPI tables as CSV files into DIR: by month, channel, priority, "
+                                "industry, country, account and agent, the same numbers as the workbook.")
 
 
 @app.command()
@@ -162,6 +169,38 @@ def _say_built(result) -> None:
               f"{result.tickets:,} tickets) in {result.seconds:.1f} s.", soft_wrap=True)
     for warning in result.warnings:
         err.print(f"Warning: {warning}", markup=False, soft_wrap=True)
+
+
+def _deliver(result, dataset, template, pdf: bool, csv_dir: Path | None, quiet: bool) -> None:
+    """The extra files of --csv-dir and --pdf, after the workbook."""
+    if csv_dir is not None:
+        from supportxl.deliver.csv_reports import write_kpi_csvs
+
+        files = write_kpi_csvs(dataset, template, csv_dir)
+        if not quiet:
+            out.print(f"Wrote {len(files)} CSV files to {csv_dir}/.", markup=False, soft_wrap=True)
+    if pdf:
+        from supportxl.deliver.pdf import write_pdf
+        from supportxl.verify import LibreOfficeNotFound
+
+        try:
+            with err.status("Rendering the PDF in LibreOffice") if not quiet and err.is_terminal else nullcontext():
+                written = write_pdf(result.path)
+        except LibreOfficeNotFound as exc:
+            # The workbook is the main product; a missing renderer is a warning, shown even with --quiet.
+            err.print(f"Warning: no PDF written. {exc}", markup=False, soft_wrap=True)
+            return
+        if not quiet:
+            pages = f"{written.pages} page" + ("" if written.pages == 1 else "s")
+            out.print(f"Wrote {written.path} ({pages}, {_size(written.path)}).", markup=False, soft_wrap=True)
+
+
+def _check_pdf(pdf: bool, template) -> None:
+    """Before building: a PDF needs the Dashboard or Insights."""
+    if pdf:
+        from supportxl.deliver.pdf import pdf_sheets
+
+        pdf_sheets(template.sheets, where=f"template '{template.name}'")
 
 
 MAPPING_OPT = typer.Option("auto", "--mapping", "-m",
@@ -229,6 +268,8 @@ def build(
                                                         "pseudonyms and drop subjects, for sharing."),
     strict: bool = STRICT_OPT,
     sheet: Optional[str] = SHEET_OPT,
+    pdf: bool = PDF_OPT,
+    csv_dir: Optional[Path] = CSV_DIR_OPT,
     quiet: bool = QUIET_OPT,
 ) -> None:
     """Build the Excel dashboard from generated data or a helpdesk export.
@@ -245,6 +286,8 @@ def build(
       supportxl build incidents.xlsx --mapping servicenow --calendar 'Mon-Fri 08:00-18:00' --redact
 
       supportxl build output/data --set sla.resolution_hours.High=8 --set targets.csat=0.9
+
+      supportxl build output/data --pdf --csv-dir output/kpis
     """
     from supportxl.metrics.calendar import calendar_overrides
     from supportxl.template import load_template
@@ -253,14 +296,17 @@ def build(
     with _user_errors():
         overrides = [*(calendar_overrides(calendar) if calendar else ()), *(set_values or ())]
         report_template = load_template(template, overrides)
+        _check_pdf(pdf, report_template)
         dataset = _load_source(source, _import_options(mapping, timezone, sheet, strict, redact), quiet)
         command = _command_line("build", source, output=output, template=template, mapping=(
             None if mapping == "auto" else mapping), timezone=timezone, calendar=calendar, sheet=sheet,
-            strict=strict, redact=redact) + "".join(f" --set {shlex.quote(v)}" for v in set_values or ())
+            strict=strict, redact=redact, pdf=pdf, csv_dir=csv_dir) + "".join(
+                f" --set {shlex.quote(v)}" for v in set_values or ())
         with _progress(BUILD_STEPS, quiet) as progress:
             result = build_workbook(dataset, output, report_template, command=command, progress=progress)
         if not quiet:
             _say_built(result)
+        _deliver(result, dataset, report_template, pdf, csv_dir, quiet)
 
 
 @app.command()
@@ -309,6 +355,8 @@ def report(
     template: Optional[str] = TEMPLATE_OPT,
     set_values: Optional[list[str]] = SET_OPT,
     output: Path = typer.Option(DEFAULT_WORKBOOK, "--output", "-o", help="The .xlsx file to write."),
+    pdf: bool = PDF_OPT,
+    csv_dir: Optional[Path] = CSV_DIR_OPT,
     quiet: bool = QUIET_OPT,
 ) -> None:
     """Generate a year of data and build its dashboard in one go.
@@ -318,6 +366,8 @@ def report(
       supportxl report
 
       supportxl report --tickets 20000 --seed 7 --year 2024 -o output/demo.xlsx
+
+      supportxl report --template executive -o output/executive.xlsx --pdf
     """
     from supportxl.template import load_template
     from supportxl.workbook.builder import BUILD_STEPS, build_workbook
@@ -325,16 +375,18 @@ def report(
     with _user_errors():
         params = _generator_params(tickets, seed, year, start, end, accounts, agents, locale, scenario)
         report_template = load_template(template, set_values or ())
+        _check_pdf(pdf, report_template)
         command = _command_line(
             "report", tickets=params.tickets, seed=params.seed, start=params.period_start,
             end=params.period_end, accounts=accounts, agents=agents, locale=locale,
-            scenario=scenario, template=template, output=output) + "".join(
+            scenario=scenario, template=template, output=output, pdf=pdf, csv_dir=csv_dir) + "".join(
                 f" --set {shlex.quote(v)}" for v in set_values or ())
         with _progress(GENERATION_STEPS + BUILD_STEPS, quiet) as progress:
             dataset = generate_dataset(params, progress)
             result = build_workbook(dataset, output, report_template, command=command, progress=progress)
         if not quiet:
             _say_built(result)
+        _deliver(result, dataset, report_template, pdf, csv_dir, quiet)
 
 
 @app.command()
