@@ -114,6 +114,13 @@ TEMPLATE_OPT = typer.Option(None, "--template", "-t", help="Report template: a s
 QUIET_OPT = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
 SET_OPT = typer.Option(None, "--set", metavar="KEY=VALUE",
                        help="Override a template value, e.g. --set sla.resolution_hours.High=8 (repeatable).")
+PDF_OPT = typer.Option(False, "--pdf", help="Also write the Dashboard and Insights sheets as a PDF beside the "
+                                           ".xlsx (same name, .pdf), rendered by LibreOffice. Without "
+                                           "LibreOffice a warning says how to install it, the .xlsx is still "
+                                           "written and the exit code stays 0.")
+CSV_DIR_OPT = typer.Option(None, "--csv-dir", metavar="DIR",
+                           help="Also write the KPI tables as CSV files into DIR: by month, channel, priority, "
+                                "industry, country, account and agent, the same numbers as the workbook.")
 
 
 @app.command()
@@ -171,6 +178,38 @@ def _say_built(result) -> None:
               f"{result.tickets:,} tickets) in {result.seconds:.1f} s.", soft_wrap=True)
     for warning in result.warnings:
         err.print(f"Warning: {warning}", markup=False, soft_wrap=True)
+
+
+def _deliver(result, dataset, template, pdf: bool, csv_dir: Path | None, quiet: bool) -> None:
+    """The extra files of --csv-dir and --pdf, after the workbook."""
+    if csv_dir is not None:
+        from supportxl.deliver.csv_reports import write_kpi_csvs
+
+        files = write_kpi_csvs(dataset, template, csv_dir)
+        if not quiet:
+            out.print(f"Wrote {len(files)} CSV files to {csv_dir}/.", markup=False, soft_wrap=True)
+    if pdf:
+        from supportxl.deliver.pdf import write_pdf
+        from supportxl.verify import LibreOfficeNotFound
+
+        try:
+            with err.status("Rendering the PDF in LibreOffice") if not quiet and err.is_terminal else nullcontext():
+                written = write_pdf(result.path)
+        except LibreOfficeNotFound as exc:
+            # The workbook is the main product; a missing renderer is a warning, shown even with --quiet.
+            err.print(f"Warning: no PDF written. {exc}", markup=False, soft_wrap=True)
+            return
+        if not quiet:
+            pages = f"{written.pages} page" + ("" if written.pages == 1 else "s")
+            out.print(f"Wrote {written.path} ({pages}, {_size(written.path)}).", markup=False, soft_wrap=True)
+
+
+def _check_pdf(pdf: bool, template) -> None:
+    """Before building: a PDF needs the Dashboard or Insights."""
+    if pdf:
+        from supportxl.deliver.pdf import pdf_sheets
+
+        pdf_sheets(template.sheets, where=f"template '{template.name}'")
 
 
 MAPPING_OPT = typer.Option("auto", "--mapping", "-m",
@@ -245,6 +284,8 @@ def build(
                                  "from its own tickets, plus index.xlsx linking them."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
                                        help="Workbooks built at once with --split-by [default: one per CPU]."),
+    pdf: bool = PDF_OPT,
+    csv_dir: Optional[Path] = CSV_DIR_OPT,
     quiet: bool = QUIET_OPT,
 ) -> None:
     """Build the Excel dashboard from generated data or a helpdesk export.
@@ -260,20 +301,25 @@ def build(
       supportxl build incidents.xlsx --mapping servicenow --calendar 'Mon-Fri 08:00-18:00' --redact
       supportxl build output/data --set sla.resolution_hours.High=8 --set targets.csat=0.9
       supportxl build output/data --split-by team -o output/by_team
+      supportxl build output/data --pdf --csv-dir output/kpis
     """
     from supportxl.metrics.calendar import calendar_overrides
     from supportxl.template import load_template
     from supportxl.workbook.builder import BUILD_STEPS, build_workbook
 
     with _user_errors():
+        if split_by and (pdf or csv_dir):
+            raise SupportxlError("--pdf and --csv-dir are for one workbook, not with --split-by (the split's "
+                                 "index.xlsx lists every slice's headline KPIs).")
         overrides = [*(calendar_overrides(calendar) if calendar else ()), *(set_values or ())]
         report_template = load_template(template, overrides)
+        _check_pdf(pdf, report_template)
         dataset = _load_source(source, _import_options(mapping, timezone, sheet, strict, redact), quiet)
         by = split_by.value if split_by else None
         output = output or (Path("output") / f"by_{by}" if by else DEFAULT_WORKBOOK)
         command = _command_line("build", source, output=output, template=template, mapping=(
             None if mapping == "auto" else mapping), timezone=timezone, calendar=calendar, sheet=sheet,
-            strict=strict, redact=redact, split_by=by) + "".join(
+            strict=strict, redact=redact, split_by=by, pdf=pdf, csv_dir=csv_dir) + "".join(
                 f" --set {shlex.quote(v)}" for v in set_values or ())
         if by:
             _build_split(dataset, output, report_template, by, command, jobs, quiet)
@@ -282,6 +328,7 @@ def build(
             result = build_workbook(dataset, output, report_template, command=command, progress=progress)
         if not quiet:
             _say_built(result)
+        _deliver(result, dataset, report_template, pdf, csv_dir, quiet)
 
 
 def _build_split(dataset, folder: Path, template, by: str, command: str, jobs, quiet: bool) -> None:
@@ -341,6 +388,8 @@ def report(
     template: Optional[str] = TEMPLATE_OPT,
     set_values: Optional[list[str]] = SET_OPT,
     output: Path = typer.Option(DEFAULT_WORKBOOK, "--output", "-o", help="The .xlsx file to write."),
+    pdf: bool = PDF_OPT,
+    csv_dir: Optional[Path] = CSV_DIR_OPT,
     quiet: bool = QUIET_OPT,
 ) -> None:
     """Generate a year of data and build its dashboard in one go.
@@ -350,6 +399,7 @@ def report(
     \b
       supportxl report
       supportxl report --tickets 20000 --seed 7 --year 2024 -o output/demo.xlsx
+      supportxl report --template executive -o output/executive.xlsx --pdf
     """
     from supportxl.template import load_template
     from supportxl.workbook.builder import BUILD_STEPS, build_workbook
@@ -357,16 +407,18 @@ def report(
     with _user_errors():
         params = _generator_params(tickets, seed, year, start, end, accounts, agents, locale, scenario)
         report_template = load_template(template, set_values or ())
+        _check_pdf(pdf, report_template)
         command = _command_line(
             "report", tickets=params.tickets, seed=params.seed, start=params.period_start,
             end=params.period_end, accounts=accounts, agents=agents, locale=locale,
-            scenario=scenario, template=template, output=output) + "".join(
+            scenario=scenario, template=template, output=output, pdf=pdf, csv_dir=csv_dir) + "".join(
                 f" --set {shlex.quote(v)}" for v in set_values or ())
         with _progress(GENERATION_STEPS + BUILD_STEPS, quiet) as progress:
             dataset = generate_dataset(params, progress)
             result = build_workbook(dataset, output, report_template, command=command, progress=progress)
         if not quiet:
             _say_built(result)
+        _deliver(result, dataset, report_template, pdf, csv_dir, quiet)
 
 
 @app.command()

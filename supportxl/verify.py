@@ -26,10 +26,25 @@ from supportxl.errors import SupportxlError
 ERROR_VALUES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "Err:")
 _PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>{mode}</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>{mode}</value></prop></item>
 </oor:items>
 """
+_RECALC_ALWAYS, _RECALC_NEVER = 0, 1  # LibreOffice's values for "recalculation on file load"
+
+
+# Where the LibreOffice installers put soffice when it is not on the PATH.
+_SOFFICE_LOCATIONS = (
+    "/Applications/LibreOffice.app/Contents/MacOS/soffice",
+    "C:/Program Files/LibreOffice/program/soffice.exe",
+)
+LIBREOFFICE_MISSING = ("LibreOffice is not installed: on Debian/Ubuntu, apt-get install -y "
+                       "libreoffice-calc-nogui; on macOS or Windows, install LibreOffice from "
+                       "https://www.libreoffice.org.")
+
+
+class LibreOfficeNotFound(SupportxlError):
+    """LibreOffice is needed for this and is not installed."""
 
 
 def find_soffice() -> str | None:
@@ -38,27 +53,38 @@ def find_soffice() -> str | None:
         found = shutil.which(name)
         if found:
             return found
-    return None
+    return next((p for p in _SOFFICE_LOCATIONS if Path(p).is_file()), None)
 
 
-def run_libreoffice(args: list[str], timeout: float = 900) -> None:
-    """Run headless LibreOffice with a throw-away profile that always recalculates on load."""
+def run_libreoffice(args: list[str], timeout: float = 900, *,
+                    recalculate: bool = True) -> subprocess.CompletedProcess:
+    """Run headless LibreOffice with a throw-away profile; returns what it printed.
+
+    With ``recalculate`` the profile makes it recalculate every formula on load; without,
+    it keeps the values cached in the file (faster, and what a viewer that does not
+    recalculate shows).
+    """
     soffice = find_soffice()
     if soffice is None:
-        raise SupportxlError("LibreOffice is not installed (on Debian/Ubuntu: "
-                             "apt-get install -y libreoffice-calc-nogui).")
+        raise LibreOfficeNotFound(LIBREOFFICE_MISSING)
     with tempfile.TemporaryDirectory(prefix="supportxl-lo-") as profile:
         user = Path(profile) / "user"
         user.mkdir()
-        (user / "registrymodifications.xcu").write_text(_PROFILE_SETTINGS, encoding="utf-8")
-        command = [soffice, f"-env:UserInstallation=file://{profile}", "--headless",
+        mode = _RECALC_ALWAYS if recalculate else _RECALC_NEVER
+        (user / "registrymodifications.xcu").write_text(_PROFILE_SETTINGS.format(mode=mode), encoding="utf-8")
+        command = [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
                    "--norestore", "--nolockcheck", *args]
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise SupportxlError(f"LibreOffice did not finish within {timeout:.0f} s.") from None
+        except OSError as exc:
+            raise SupportxlError(f"cannot run LibreOffice ({soffice}): {exc.strerror}.") from None
         if done.returncode != 0:
-            raise SupportxlError(f"LibreOffice failed ({done.returncode}): {done.stderr.strip()}")
+            said = done.stderr.strip() or done.stdout.strip()
+            raise SupportxlError(f"LibreOffice failed (exit code {done.returncode})"
+                                 + (f": {said}" if said else "."))
+        return done
 
 
 def recalculate(path: Path, out_dir: Path) -> Path:
@@ -182,5 +208,5 @@ def _sheet_part(book: zipfile.ZipFile, sheet: str) -> str:
     return "xl/" + target.group(1).lstrip("/").removeprefix("xl/")
 
 
-__all__ = ["Comparison", "compare_with_recalculated", "find_soffice", "recalculate",
-           "run_libreoffice", "set_cell_values"]
+__all__ = ["LIBREOFFICE_MISSING", "Comparison", "LibreOfficeNotFound", "compare_with_recalculated",
+           "find_soffice", "recalculate", "run_libreoffice", "set_cell_values"]

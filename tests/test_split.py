@@ -115,6 +115,11 @@ def test_split_errors(tmp_path, dataset):
     assert as_file.stderr == (f"Error: --split-by writes a folder of workbooks; {tmp_path / 'x.xlsx'} looks "
                               f"like a file name (give a folder, for example output/by_team).\n")
     assert not (tmp_path / "x.xlsx").exists()
+    with_pdf = run("build", tmp_path / "data", "--split-by", "team", "--pdf", "-o", tmp_path / "by_team")
+    assert with_pdf.exit_code == 2
+    assert with_pdf.stderr == ("Error: --pdf and --csv-dir are for one workbook, not with --split-by (the "
+                               "split's index.xlsx lists every slice's headline KPIs).\n")
+    assert not (tmp_path / "by_team").exists()
     wrong = run("build", tmp_path / "data", "--split-by", "colour")
     assert wrong.exit_code == 2
     assert "Invalid value for '--split-by'" in wrong.stderr

@@ -1,5 +1,7 @@
-"""Delivery to stakeholders: split workbooks, e-mail with a summary of the headline numbers.
+"""Delivery to stakeholders: PDF, CSV KPI tables, split workbooks, and e-mail.
 
+- :mod:`supportxl.deliver.pdf` renders the Dashboard and Insights to PDF with LibreOffice;
+- :mod:`supportxl.deliver.csv_reports` writes the KPI tables as CSV files;
 - :mod:`supportxl.deliver.split` builds one workbook per team, region, industry, account or
   agent, and an index that links them;
 - :mod:`supportxl.deliver.headline` reads a workbook's headline (cards, period, findings)

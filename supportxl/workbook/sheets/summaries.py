@@ -32,8 +32,21 @@ def _kpis(keys) -> list[Kpi]:
 
 
 def month_dimension(ctx: BuildContext) -> Dimension:
-    months = sorted(ctx.frame["month"].unique())
+    return months_of(ctx.frame)
+
+
+def months_of(frame: pd.DataFrame) -> Dimension:
+    """Every month with tickets, oldest first: the rows of the Trend grid."""
+    months = sorted(frame["month"].unique())
     return Dimension("month", "Month", tuple(pd.Timestamp(m) for m in months), "month")
+
+
+def agents_of(frame: pd.DataFrame) -> Dimension:
+    """Agents by team, busiest first within a team: the rows of the Agent Performance grid."""
+    team_of = frame.drop_duplicates("agent").set_index("agent")["team"]
+    volume = frame["agent"].value_counts()
+    order = sorted(volume.index, key=lambda a: (str(team_of[a]), -volume[a], str(a)))
+    return Dimension("agent", "Agent", tuple(order))
 
 
 # --- conditional formats -------------------------------------------------------------
@@ -201,8 +214,7 @@ def write_agents_summary(ctx: BuildContext, ws: Worksheet) -> Grid:
     frame = ctx.frame
     team_of = frame.drop_duplicates("agent").set_index("agent")["team"]
     volume = frame["agent"].value_counts()
-    order = sorted(volume.index, key=lambda a: (str(team_of[a]), -volume[a], str(a)))
-    agents = Dimension("agent", "Agent", tuple(order))
+    agents = agents_of(frame)
     row = write_title(ctx, ws, 0, 0, "Agent performance",
                       "Workload is the agent's tickets against the mean of agents in the same team.")
     kpis = _kpis(AGENT_KPIS)
