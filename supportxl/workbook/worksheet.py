@@ -1,63 +1,287 @@
 """A worksheet with shortcuts for the large data sheets, same XML as XlsxWriter writes.
 
 1. Whole columns are stored in one call (``write_numbers``, ``write_strings``,
-   ``write_formulas``) instead of one checked call per cell. ``write_formulas`` skips
-   XlsxWriter's scan of every formula for functions newer than Excel 2007 (about thirty
-   regular expressions each): the per-ticket SLA formulas use only IF, IFERROR, INDEX,
-   MATCH and MAX, and there are hundreds of thousands of them.
+   ``write_formulas``) as plain lists, not as one checked cell object per value, and
+   rendered straight to XML, row by row, when the workbook is saved. ``write_formulas``
+   skips XlsxWriter's scan of every formula for functions newer than Excel 2007 (about
+   thirty regular expressions each): the per-ticket SLA formulas use only IF, IFERROR,
+   INDEX, MATCH and MAX, and there are hundreds of thousands of them.
 2. Formatted numbers, shared strings and formulas with numeric or empty cached values are
    serialised by one f-string each instead of the general attribute-list path.
 3. The rows' "spans" (first and last used column per block of 16 rows) come from each
    row's stored cells instead of a test of every column of every row.
-The bytes are exactly those XlsxWriter's public methods would produce (tests compare the two).
+4. ``add_table`` registers a tall table's cells for XlsxWriter's overlap check as one
+   rectangle instead of one dictionary entry per cell.
+The bytes are exactly those XlsxWriter's public methods would produce (tests compare the two):
+format and shared-string indices are assigned in the same order as there.
 """
 
 from __future__ import annotations
 
-from xlsxwriter.utility import xl_rowcol_to_cell_fast
+import math
+from dataclasses import dataclass
+
+from xlsxwriter.exceptions import OverlappingRange
+from xlsxwriter.utility import xl_col_to_name, xl_range, xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet
+
+NUMBER, STRING, FORMULA = "number", "string", "formula"
+_CHUNK_ROWS = 4096  # stored rows rendered at a time: fast column-wise, without all the XML in memory
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+@dataclass
+class _Column:
+    """One column written in one call: a value per row from ``first_row`` (None: no cell)."""
+
+    col: int
+    first_row: int
+    kind: str
+    values: list  # numbers (NaN: none), shared-string indices (None: none), or formulas
+    cached: list | None  # a formula column's cached values
+    cell_format: object
+    letter: str = ""
+
+    def present(self, i: int) -> bool:
+        value = self.values[i]
+        return value is not None and value == value
+
+    def presence(self) -> list[bool]:
+        return [v is not None and v == v for v in self.values]
+
+    def cell(self, i: int):
+        """The XlsxWriter cell tuple of row ``first_row + i``."""
+        if self.kind == NUMBER:
+            return CellNumberTuple(self.values[i], self.cell_format)
+        if self.kind == STRING:
+            return CellStringTuple(self.values[i], self.cell_format)
+        return CellFormulaTuple(self.values[i], self.cell_format, self.cached[i])
 
 
 class FastWorksheet(Worksheet):
-    def _claim(self, first_row: int, col: int, count: int) -> None:
-        if count and (self._check_dimensions(first_row, col)
-                      or self._check_dimensions(first_row + count - 1, col)):
-            raise IndexError(f"rows {first_row}-{first_row + count - 1} are outside the worksheet")
+    def __init__(self) -> None:
+        super().__init__()
+        self._columns: dict[int, list[_Column]] = {}  # first row -> the columns stored from there
+        self._table_blocks: list[tuple[int, int, int, int, str]] = []
+
+    # ------------------------------------------------------------------ storing columns
+    def _store(self, first_row: int, col: int, kind: str, values: list, cached: list | None, cell_format) -> None:
+        if not values:
+            return
+        last = first_row + len(values) - 1
+        if self._check_dimensions(first_row, col) or self._check_dimensions(last, col):
+            raise IndexError(f"rows {first_row}-{last} are outside the worksheet")
+        self._columns.setdefault(first_row, []).append(
+            _Column(col, first_row, kind, values, cached, cell_format, xl_col_to_name(col)))
 
     def write_numbers(self, first_row: int, col: int, values: list, cell_format) -> None:
         """A column of numbers from ``first_row`` down; NaN leaves the cell empty."""
-        self._claim(first_row, col, len(values))
-        table = self.table
-        for row, value in enumerate(values, start=first_row):
-            if value == value:
-                table[row][col] = CellNumberTuple(value, cell_format)
+        self._store(first_row, col, NUMBER, list(values), None, cell_format)
 
     def write_strings(self, first_row: int, col: int, values: list, cell_format) -> None:
         """A column of text (already within Excel's length limit); empty text leaves the cell empty."""
-        self._claim(first_row, col, len(values))
-        table, index = self.table, self.str_table._get_shared_string_index
-        for row, value in enumerate(values, start=first_row):
-            if value:
-                table[row][col] = CellStringTuple(index(value), cell_format)
+        index = self.str_table._get_shared_string_index
+        self._store(first_row, col, STRING, [index(v) if v else None for v in values], None, cell_format)
 
     def write_formulas(self, first_row: int, col: int, formulas: list, values: list, cell_format) -> None:
         """A column of classic-function formulas (without the leading '=') and their cached values."""
-        self._claim(first_row, col, len(formulas))
-        table = self.table
-        for row, (formula, value) in enumerate(zip(formulas, values), start=first_row):
-            table[row][col] = CellFormulaTuple(formula, cell_format, value)
+        self._store(first_row, col, FORMULA, list(formulas), list(values), cell_format)
 
+    def _materialise(self) -> None:
+        """Move the stored columns into XlsxWriter's own cell table (for its general paths)."""
+        for columns in self._columns.values():
+            for column in columns:
+                for i in range(len(column.values)):
+                    if column.present(i):
+                        self.table[column.first_row + i][column.col] = column.cell(i)
+        self._columns = {}
+
+    def _get_range_data(self, *args, **kwargs):  # chart caches read cells back
+        self._materialise()
+        return super()._get_range_data(*args, **kwargs)
+
+    # ------------------------------------------------------------------ tables
+    def add_table(self, first_row: int, first_col: int, last_row: int, last_col: int, options=None):
+        """As XlsxWriter's, with the overlap check of a tall table done on its rectangle."""
+        options = options or {}
+        top, bottom = min(first_row, last_row), max(first_row, last_row)
+        left, right = min(first_col, last_col), max(first_col, last_col)
+        cell_range = xl_range(top, left, bottom, right)
+        for r0, c0, r1, c1, previous in self._table_blocks:
+            if top <= r1 and r0 <= bottom and left <= c1 and c0 <= right:
+                raise OverlappingRange(f"Table range '{cell_range}' overlaps previous table range '{previous}'.")
+        if (bottom - top < 64 or "data" in options or options.get("total_row")
+                or options.get("header_row") is False
+                or any("formula" in column for column in options.get("columns", ()))
+                or self._check_dimensions(bottom, right, True, True)):
+            result = super().add_table(first_row, first_col, last_row, last_col, options)
+        else:
+            for row, col in self.merged_cells:
+                if top <= row <= bottom and left <= col <= right:
+                    raise OverlappingRange(f"Table range '{cell_range}' overlaps previous merge range "
+                                           f"'{self.merged_cells[(row, col)]}'.")
+            # XlsxWriter registers every cell: let it register the header and the first data
+            # row, then widen the table to its real height.
+            result = super().add_table(top, left, top + 1, right, options)
+            table = self.tables[-1]
+            table["range"] = table["a_range"] = cell_range
+            if table.get("autofilter"):
+                table["autofilter"] = cell_range
+        if result != -1:
+            self._table_blocks.append((top, left, bottom, right, cell_range))
+        return result
+
+    # ------------------------------------------------------------------ writing XML
     def _calculate_spans(self) -> None:
         if self.comments:
+            self._materialise()
             return super()._calculate_spans()
-        spans: dict[int, str] = {}
-        for block in range(self.dim_rowmin // 16, self.dim_rowmax // 16 + 1):
-            used = [self.table[row] for row in range(max(block * 16, self.dim_rowmin),
-                                                      min(block * 16 + 15, self.dim_rowmax) + 1)
-                    if row in self.table and self.table[row]]
-            if used:
-                spans[block] = f"{min(min(r) for r in used) + 1}:{max(max(r) for r in used) + 1}"
-        self.row_spans = spans
+        used: dict[int, list[int]] = {}  # block of 16 rows -> [first col, last col]
+
+        def note(block: int, first: int, last: int) -> None:
+            span = used.get(block)
+            if span is None:
+                used[block] = [first, last]
+            else:
+                span[0], span[1] = min(span[0], first), max(span[1], last)
+
+        for row, cells in self.table.items():
+            if cells:
+                note(row // 16, min(cells), max(cells))
+        for first_row, columns in self._columns.items():
+            presence = [(c.col, c.presence()) for c in columns]
+            rows = max(len(p) for _, p in presence)
+            for start in range(first_row - first_row % 16, first_row + rows, 16):
+                lo, hi = max(start, first_row) - first_row, start + 16 - first_row
+                cols = [col for col, present in presence if any(present[lo:hi])]
+                if cols:
+                    note(start // 16, min(cols), max(cols))
+        self.row_spans = {block: f"{first + 1}:{last + 1}" for block, (first, last) in used.items()}
+
+    def _write_rows(self) -> None:
+        if not self._columns:
+            return super()._write_rows()
+        self._calculate_spans()
+        if self.comments:  # _calculate_spans moved the columns into the cell table
+            return super()._write_rows()
+        stored = self._stored_rows()
+        self._assign_format_indices(stored)
+        row_num = self.dim_rowmin
+        while row_num <= self.dim_rowmax:
+            group = stored.get(row_num)
+            if group is None:
+                if self.table.get(row_num) or row_num in self.row_info:
+                    self._write_stock_row(row_num)
+                row_num += 1
+                continue
+            columns, stop = group  # rows row_num .. stop - 1 hold stored columns
+            for chunk in range(row_num, stop, _CHUNK_ROWS):
+                self._write_stored_rows(columns, chunk, min(chunk + _CHUNK_ROWS, stop))
+            row_num = stop
+
+    def _stored_rows(self) -> dict[int, tuple[list[_Column], int]]:
+        """First row -> (the columns stored from there, in column order; the row after the last)."""
+        groups = {}
+        for first_row, columns in sorted(self._columns.items()):
+            stop = first_row + max(len(c.values) for c in columns)
+            if groups and any(first_row < end for _, end in groups.values()):
+                self._materialise()  # overlapping groups: the general path keeps the order right
+                return {}
+            groups[first_row] = (sorted(columns, key=lambda c: c.col), stop)
+        return groups
+
+    def _assign_format_indices(self, stored: dict[int, tuple[list[_Column], int]]) -> None:
+        """Give formats their index in the order XlsxWriter would meet them, row by row."""
+        first_use: dict[int, list[tuple[int, object]]] = {}
+        for first_row, (columns, _) in stored.items():
+            for column in columns:
+                if column.cell_format is None:
+                    continue
+                present = column.presence()
+                if True in present:
+                    first_use.setdefault(first_row + present.index(True), []).append(
+                        (column.col, column.cell_format))
+        for row_num in sorted(set(first_use) | set(self.table) | set(self.row_info)):
+            info = self.row_info.get(row_num)
+            if info is not None and info.row_format is not None:
+                info.row_format._get_xf_index()
+            cells = [(col, cell.format) for col, cell in (self.table.get(row_num) or {}).items()
+                     if getattr(cell, "format", None) is not None]
+            for _, cell_format in sorted(cells + first_use.get(row_num, []), key=lambda c: c[0]):
+                cell_format._get_xf_index()
+
+    def _write_stored_rows(self, columns: list[_Column], start: int, stop: int) -> None:
+        rendered = [self._render(column, start, stop) for column in columns]
+        for i, row_num in enumerate(range(start, stop)):
+            cells = self.table.get(row_num)
+            if cells:  # stored columns and single cells in one row: merge them in column order
+                for column in columns:
+                    j = row_num - column.first_row
+                    if j < len(column.values) and column.present(j):
+                        cells[column.col] = column.cell(j)
+                self._write_stock_row(row_num)
+                continue
+            xml = "".join([texts[i] for texts in rendered])
+            if not xml:
+                if row_num in self.row_info:
+                    self._write_stock_row(row_num)
+                continue
+            self._write_row(row_num, self.row_spans.get(row_num // 16), self.row_info.get(row_num))
+            self.fh.write(xml)
+            self._xml_end_tag("row")
+
+    def _render(self, column: _Column, start: int, stop: int) -> list[str]:
+        """The XML of ``column``'s cells in rows ``start`` to ``stop - 1`` ("" for no cell)."""
+        lo, hi = start - column.first_row, stop - column.first_row
+        values = column.values[lo:hi]
+        values += [None] * (hi - lo - len(values))
+        rows = range(start + 1, stop + 1)
+        letter = column.letter
+        if column.cell_format is None:
+            return [self._render_stock(column, lo + i) if column.present(lo + i) else ""
+                    for i in range(len(values))]
+        head = f's="{column.cell_format._get_xf_index()}"'
+        if column.kind == NUMBER:
+            return [f'<c r="{letter}{r}" {head}><v>{v:.16G}</v></c>' if v is not None and v == v else ""
+                    for r, v in zip(rows, values)]
+        if column.kind == STRING:
+            return [f'<c r="{letter}{r}" {head} t="s"><v>{v}</v></c>' if v is not None else ""
+                    for r, v in zip(rows, values)]
+        cached = column.cached[lo:hi]
+        out = []
+        for i, (r, formula, value) in enumerate(zip(rows, values, cached)):
+            if formula is None:
+                out.append("")
+            elif value == "" or type(value) in (int, float) and math.isfinite(value):
+                if "&" in formula or "<" in formula or ">" in formula:
+                    formula = formula.translate(_ESCAPES)
+                out.append(f'<c r="{letter}{r}" {head}><f>{formula}</f><v>{value}</v></c>')
+            else:
+                out.append(self._render_stock(column, lo + i))
+        return out
+
+    def _write_stock_row(self, row_num: int) -> None:
+        """One row by XlsxWriter's own path (cells, or an empty row with attributes)."""
+        span = self.row_spans.get(row_num // 16)
+        cells = self.table.get(row_num)
+        if cells:
+            self._write_row(row_num, span, self.row_info.get(row_num))
+            for col_num in sorted(cells):
+                self._write_cell(row_num, col_num, cells[col_num])
+            self._xml_end_tag("row")
+        else:
+            self._write_empty_row(row_num, span, self.row_info.get(row_num))
+
+    def _render_stock(self, column: _Column, i: int) -> str:
+        """Cell ``i`` of ``column`` by XlsxWriter's general path, captured as text."""
+        out = self.fh
+        parts: list[str] = []
+        self.fh = _Capture(parts)
+        try:
+            self._write_cell(column.first_row + i, column.col, column.cell(i))
+        finally:
+            self.fh = out
+        return "".join(parts)
 
     def _write_cell(self, row: int, col: int, cell) -> None:
         kind = cell.__class__.__name__
@@ -76,3 +300,10 @@ class FastWorksheet(Worksheet):
             self.fh.write(f"{head}><f>{formula}</f><v>{cell.value}</v></c>")
         else:
             super()._write_cell(row, col, cell)
+
+
+class _Capture:
+    """A file-like object that collects what is written."""
+
+    def __init__(self, parts: list[str]) -> None:
+        self.write = parts.append

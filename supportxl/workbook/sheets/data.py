@@ -42,7 +42,9 @@ FormulaFn = Callable[[int], str]  # sheet row (0-based) -> formula
 
 def clean_text(values: pd.Series, where: str, warnings: list[str]) -> np.ndarray:
     """User text made safe to store: control characters removed, over-long text truncated."""
-    text = values.fillna("").astype(str).str.replace(_CONTROL, "", regex=True)
+    text = values.fillna("").astype(str)
+    if _CONTROL.search("\n".join(text.tolist())):  # one scan of all the text; most data has none
+        text = text.str.replace(_CONTROL, "", regex=True)
     too_long = text.str.len() > MAX_CELL_CHARS
     if too_long.any():
         warnings.append(f"{where}: {int(too_long.sum()):,} text value(s) longer than Excel's "
