@@ -8,6 +8,7 @@ the child does the work, then prints one line, ``RESULT_PREFIX`` followed by a J
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -26,6 +27,16 @@ def peak_mib() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # KiB on Linux, bytes on macOS.
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def argument_parser(doc: str, cases: Sequence[str], tickets: int, tickets_help: str) -> argparse.ArgumentParser:
+    """The options every benchmark has: --tickets, --seed, and the hidden --case of a child."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tickets", type=int, default=tickets, help=f"{tickets_help} (default {tickets:,})")
+    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    parser.add_argument("--case", choices=sorted(cases), help=argparse.SUPPRESS)
+    return parser
 
 
 def report_result(result: dict) -> None:

@@ -29,13 +29,13 @@ a report, not a test: the exit code is 0 whatever the numbers are.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _harness import measure, peak_mib, print_baseline, print_table, print_targets, report_result
+from _harness import (argument_parser, measure, peak_mib, print_baseline, print_table, print_targets,
+                      report_result)
 
 YEAR = 2025
 RATIO_TARGET = 1.0
@@ -108,12 +108,7 @@ def report(results: dict[str, dict | None]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tickets", type=int, default=50_000,
-                        help="tickets in the generated dataset (default 50,000)")
-    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    parser.add_argument("--case", choices=sorted(CASES), help=argparse.SUPPRESS)
+    parser = argument_parser(__doc__, CASES, 50_000, "tickets in the generated dataset")
     args = parser.parse_args(argv)
 
     if args.case:  # child process: run one case, print its result as one JSON line

@@ -39,8 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from _harness import (measure, peak_mib, print_baseline, print_table, print_targets, report_result,
-                      timing_rows)
+from _harness import (argument_parser, measure, peak_mib, print_baseline, print_table, print_targets,
+                      report_result, timing_rows)
 
 YEAR = 2025
 SPEEDUP_TARGET = 10.0
@@ -216,15 +216,10 @@ def report(results: list[tuple[str, int, dict | None]], args: argparse.Namespace
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tickets", type=int, default=50_000,
-                        help="tickets for the ours vs per-row loop comparison (default 50,000)")
+    parser = argument_parser(__doc__, CASES, 50_000, "tickets for the ours vs per-row loop comparison")
     parser.add_argument("--big", type=int, default=1_000_000,
                         help="tickets for the large run of ours (default 1,000,000)")
     parser.add_argument("--skip-big", action="store_true", help="skip the large run")
-    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    parser.add_argument("--case", choices=sorted(CASES), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.case:  # child process: run one case, print its result as one JSON line

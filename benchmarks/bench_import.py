@@ -37,8 +37,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from _harness import (measure, peak_mib, print_baseline, print_table, print_targets, report_result,
-                      timing_rows)
+from _harness import (argument_parser, measure, peak_mib, print_baseline, print_table, print_targets,
+                      report_result, timing_rows)
 
 YEAR = 2025
 SECONDS_TARGET = 30.0
@@ -167,11 +167,7 @@ def run_case(case: str, tickets: int, seed: int, path: Path) -> dict:
 # -------------------------------------------------------------------------- parent side
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tickets", type=int, default=1_000_000, help="rows in the export (default 1,000,000)")
-    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    parser.add_argument("--case", choices=sorted(CASES), help=argparse.SUPPRESS)
+    parser = argument_parser(__doc__, CASES, 1_000_000, "rows in the export")
     parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
