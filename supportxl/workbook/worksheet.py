@@ -253,9 +253,7 @@ class FastWorksheet(Worksheet):
             if formula is None:
                 out.append("")
             elif value == "" or type(value) in (int, float) and math.isfinite(value):
-                if "&" in formula or "<" in formula or ">" in formula:
-                    formula = formula.translate(_ESCAPES)
-                out.append(f'<c r="{letter}{r}" {head}><f>{formula}</f><v>{value}</v></c>')
+                out.append(f'<c r="{letter}{r}" {head}><f>{_escaped(formula)}</f><v>{value}</v></c>')
             else:
                 out.append(self._render_stock(column, lo + i))
         return out
@@ -294,12 +292,16 @@ class FastWorksheet(Worksheet):
             self.fh.write(f'{head} t="s"><v>{cell.string}</v></c>')
         elif kind == "Formula" and type(cell.value) in (int, float) or (
                 kind == "Formula" and cell.value == ""):
-            formula = cell.formula
-            if "&" in formula or "<" in formula or ">" in formula:
-                formula = formula.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            self.fh.write(f"{head}><f>{formula}</f><v>{cell.value}</v></c>")
+            self.fh.write(f"{head}><f>{_escaped(cell.formula)}</f><v>{cell.value}</v></c>")
         else:
             super()._write_cell(row, col, cell)
+
+
+def _escaped(formula: str) -> str:
+    """A formula as XML text (most have nothing to escape, and the test is cheaper)."""
+    if "&" in formula or "<" in formula or ">" in formula:
+        return formula.translate(_ESCAPES)
+    return formula
 
 
 class _Capture:
