@@ -97,7 +97,11 @@ def _command_line(name: str, *arguments: object, **options: object) -> str:
         if value is None or value is False:
             continue
         flag = "--" + key.replace("_", "-")
-        parts += [flag] if value is True else [flag, shlex.quote(str(value))]
+        if value is True:
+            parts.append(flag)
+        else:  # a list is a repeated option: --set A=1 --set B=2
+            for item in value if isinstance(value, (list, tuple)) else (value,):
+                parts += [flag, shlex.quote(str(item))]
     return " ".join(parts)
 
 
@@ -319,8 +323,7 @@ def build(
         output = output or (Path("output") / f"by_{by}" if by else DEFAULT_WORKBOOK)
         command = _command_line("build", source, output=output, template=template, mapping=(
             None if mapping == "auto" else mapping), timezone=timezone, calendar=calendar, sheet=sheet,
-            strict=strict, redact=redact, split_by=by, pdf=pdf, csv_dir=csv_dir) + "".join(
-                f" --set {shlex.quote(v)}" for v in set_values or ())
+            strict=strict, redact=redact, split_by=by, pdf=pdf, csv_dir=csv_dir, set=set_values)
         if by:
             _build_split(dataset, output, report_template, by, command, jobs, quiet)
             return
@@ -411,8 +414,7 @@ def report(
         command = _command_line(
             "report", tickets=params.tickets, seed=params.seed, start=params.period_start,
             end=params.period_end, accounts=accounts, agents=agents, locale=locale,
-            scenario=scenario, template=template, output=output, pdf=pdf, csv_dir=csv_dir) + "".join(
-                f" --set {shlex.quote(v)}" for v in set_values or ())
+            scenario=scenario, template=template, output=output, pdf=pdf, csv_dir=csv_dir, set=set_values)
         with _progress(GENERATION_STEPS + BUILD_STEPS, quiet) as progress:
             dataset = generate_dataset(params, progress)
             result = build_workbook(dataset, output, report_template, command=command, progress=progress)
