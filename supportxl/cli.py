@@ -61,6 +61,11 @@ def _progress(total: float, quiet: bool) -> Iterator[object]:
         yield _BarProgress(bar, bar.add_task("Starting", total=total))
 
 
+def _status(text: str, quiet: bool):
+    """A spinner on stderr for a step without measurable progress, in a terminal only."""
+    return err.status(text) if not quiet and err.is_terminal else nullcontext()
+
+
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Turn a SupportxlError into one clear sentence on stderr and exit code 2."""
@@ -197,7 +202,7 @@ def _deliver(result, dataset, template, pdf: bool, csv_dir: Path | None, quiet: 
         from supportxl.verify import LibreOfficeNotFound
 
         try:
-            with err.status("Rendering the PDF in LibreOffice") if not quiet and err.is_terminal else nullcontext():
+            with _status("Rendering the PDF in LibreOffice", quiet):
                 written = write_pdf(result.path)
         except LibreOfficeNotFound as exc:
             # The workbook is the main product; a missing renderer is a warning, shown even with --quiet.
@@ -246,7 +251,7 @@ def _load_source(source: Path, options: dict, quiet: bool):
             raise SupportxlError(f"{', '.join(given)} applies to helpdesk export files, but {source} is a "
                                  f"dataset folder.")
         return read_dataset(source)
-    with err.status(f"Reading {source.name}") if not quiet and err.is_terminal else nullcontext():
+    with _status(f"Reading {source.name}", quiet):
         result = load_export(source, **options)
     if not quiet:
         _say_imported(result)
