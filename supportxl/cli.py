@@ -194,7 +194,7 @@ def _deliver(result, dataset, template, pdf: bool, csv_dir: Path | None, quiet: 
     if csv_dir is not None:
         from supportxl.deliver.csv_reports import write_kpi_csvs
 
-        files = write_kpi_csvs(dataset, template, csv_dir)
+        files = write_kpi_csvs(dataset, template, csv_dir, model=result.model)
         if not quiet:
             out.print(f"Wrote {len(files)} CSV files to {csv_dir}/.", markup=False, soft_wrap=True)
     if pdf:

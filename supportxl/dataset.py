@@ -22,6 +22,7 @@ import pandas as pd
 
 from supportxl.errors import SupportxlError
 from supportxl.fileio import atomic_write
+from supportxl.schema import OPEN_STATUSES, STAKEHOLDERS, STATUSES  # noqa: F401 (the vocabulary)
 
 TICKET_COLUMNS = (
     "ticket_id", "created_at", "first_response_at", "resolved_at", "status", "priority",
@@ -38,9 +39,6 @@ ACCOUNT_COLUMNS = ("account_id", "name", "industry", "country", "region", "segme
 AGENT_COLUMNS = ("agent_id", "name", "team", "location", "hire_date")
 EVENT_COLUMNS = ("ticket_id", "step", "timestamp", "stakeholder", "counterpart", "activity")
 
-STATUSES = ("Open", "Pending", "Resolved", "Closed")
-OPEN_STATUSES = ("Open", "Pending")
-STAKEHOLDERS = ("Customer", "Tier 1", "Tier 2", "Tier 3", "Project Manager", "C-Level Executive")
 
 FILES = {
     "tickets": "tickets.csv",

@@ -14,26 +14,16 @@ from typing import Any
 
 from supportxl.config import from_data, merge, read_toml
 from supportxl.errors import ParameterError
-from supportxl.generate.params import DEFAULT_FIRST_RESPONSE_HOURS, DEFAULT_RESOLUTION_HOURS, PRIORITIES
 from supportxl.metrics.calendar import BusinessCalendar
 from supportxl.metrics.kpis import KPIS
 from supportxl.paths import TEMPLATES_DIR
+from supportxl.schema import PRIORITIES, SlaPolicy
 from supportxl.workbook.catalogue import (CHART_NAMES, COMPACT_CHARTS, COMPACT_REQUIRED_SHEETS,
                                           COMPACT_SHEETS, DEFAULT_CARDS, MAX_CARDS, READS_ESCALATION_LOG,
                                           REQUIRED_SHEETS, SHEET_CHOICES, SHEET_NAMES)
 from supportxl.workbook.theme import NUMBER_FORMATS, Theme
 
 DEFAULT_TEMPLATE = "dashboard"
-
-
-@dataclass(frozen=True)
-class SlaPolicy:
-    """Targets per priority; a ticket breaches when its clock exceeds the target."""
-
-    first_response_hours: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FIRST_RESPONSE_HOURS))
-    resolution_hours: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RESOLUTION_HOURS))
-    cost_per_breach_hour: dict[str, float] = field(default_factory=lambda: {
-        "Critical": 250.0, "High": 120.0, "Medium": 60.0, "Low": 30.0})
 
 
 @dataclass(frozen=True)

@@ -62,3 +62,12 @@ def book(small_workbook):
 def values(small_workbook):
     """The small workbook's cached values."""
     return load_book(small_workbook, data_only=True)
+
+
+def kpi_value(key, frame, template=None, criteria=()):
+    """A catalogue KPI over a derived ticket table, as the report model computes it."""
+    from supportxl.metrics.kpis import Policy, kpi
+    from supportxl.model import Evaluator
+
+    threshold = (template.csat_good_threshold if template is not None else 4)
+    return Evaluator(frame, Policy(threshold)).value(kpi(key), criteria)

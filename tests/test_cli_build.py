@@ -48,7 +48,7 @@ def test_report_generates_and_builds(tmp_path):
     rows = {r[0]: r[1] for r in about.iter_rows(values_only=True) if r and r[0]}
     assert rows["Regenerate with"] == (
         f"supportxl report --tickets 600 --seed 3 --start 2024-01-01 --end 2024-12-31 --output {out}")
-    assert rows["Period"] == "2024-01-01 to 2024-12-31"
+    assert rows["Period"] == "01 Jan 2024 to 31 Dec 2024"
 
 
 def test_build_errors(tmp_path, small_dataset):

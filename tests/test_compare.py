@@ -11,7 +11,7 @@ from supportxl.metrics.derive import derive
 from supportxl.metrics.kpis import kpi
 from supportxl.template import load_template
 
-from conftest import load_book, make_dataset, soffice_or_skip
+from conftest import kpi_value, load_book, make_dataset, soffice_or_skip
 
 runner = CliRunner()
 SCENARIOS = ("templates/scenarios/baseline.toml", "templates/scenarios/proactive_comms.toml")
@@ -29,13 +29,13 @@ def comparison(tmp_path_factory):
 
 def test_kpis_side_by_side_equal_pandas(comparison):
     template = load_template()
-    before, _ = derive(make_dataset(3_000, seed=4), template)
+    before, _, _ = derive(make_dataset(3_000, seed=4), template)
     values = load_book(comparison, data_only=True)["Comparison"]
     assert [values.cell(5, c).value for c in range(1, 6)] == ["Measure", "baseline", "proactive_comms",
                                                                "Change", "Change %"]
     rows = {values.cell(r, 1).value: r for r in range(6, values.max_row + 1)}
     row = rows[kpi("ttr_median").name]
-    assert values.cell(row, 2).value == pytest.approx(kpi("ttr_median").compute(before, template))
+    assert values.cell(row, 2).value == pytest.approx(kpi_value("ttr_median", before, template))
     change = values.cell(row, 3).value - values.cell(row, 2).value
     assert values.cell(row, 4).value == pytest.approx(change)
     assert load_book(comparison)["Comparison"].cell(row, 4).value == f'=IFERROR(C{row}-B{row},"")'

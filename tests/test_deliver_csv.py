@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from supportxl.cli import app
 from supportxl.dataset import write_dataset
 from supportxl.deliver.csv_reports import format_value, kpi_tables, safe_text, write_kpi_csvs
-from supportxl.metrics.derive import derive_tickets
 from supportxl.metrics.kpis import CATALOGUE
+from supportxl.model import plan
 from supportxl.template import load_template
 
 from conftest import load_book
@@ -133,8 +133,7 @@ def test_channel_volumes_are_the_channels_sheet_and_the_total_the_dashboard_card
 
 def test_unrounded_values_equal_the_cached_values(small_dataset, values):
     """Before formatting, each table holds exactly the numbers the workbook caches."""
-    frame = derive_tickets(small_dataset, load_template())
-    tables = {t.name: t for t in kpi_tables(frame, load_template(), small_dataset.as_of)}
+    tables = {t.name: t for t in kpi_tables(plan(small_dataset, load_template()))}
     for name, sheet, label, total in (("month", "Trend", "Month", "Total"), ("priority", "SLA", "Priority", "Total"),
                                       ("agent", "Agent Performance", "Agent", "All agents")):
         table = tables[name]
@@ -221,8 +220,7 @@ def test_same_data_same_bytes(small_dataset, csv_dir, tmp_path):
 
 def test_channel_columns_follow_the_templates_cards(small_dataset):
     template = load_template("executive")
-    frame = derive_tickets(small_dataset, template)
-    channel = next(t for t in kpi_tables(frame, template, small_dataset.as_of) if t.name == "channel")
+    channel = next(t for t in kpi_tables(plan(small_dataset, template)) if t.name == "channel")
     assert [c.header for c in channel.columns][1:4] == ["Tickets", "Mean first response (h)", "Mean resolution (h)"]
 
 

@@ -405,6 +405,6 @@ def derive_ok(dataset: Dataset) -> pd.DataFrame:
     from supportxl.metrics.derive import derive
     from supportxl.template import ReportTemplate
 
-    frame, _ = derive(dataset, ReportTemplate())
+    frame, _, _ = derive(dataset, ReportTemplate())
     assert len(frame) == len(dataset.tickets)
     return frame

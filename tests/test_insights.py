@@ -11,6 +11,7 @@ import pytest
 
 from supportxl.metrics.derive import derive
 from supportxl.metrics.insights import findings, load_actions
+from supportxl.model import plan
 from supportxl.template import load_template
 
 from conftest import make_dataset
@@ -19,8 +20,8 @@ TEMPLATE = load_template()
 
 
 def by_key(dataset):
-    frame, events = derive(dataset, TEMPLATE)
-    return {f.key: f for f in findings(frame, events, TEMPLATE)}, frame, events
+    model = plan(dataset, TEMPLATE)
+    return {f.key: f for f in findings(model)}, model.frame, model.events
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +63,9 @@ def test_numbers_equal_independent_pandas(year, year_dataset):
     assert f"{old:,} of them" in found["backlog_risk"].sentence
 
 
-def test_findings_are_ranked_and_complete(year):
+def test_findings_are_ranked_and_complete(year, year_model):
     found, _, _ = year
-    ranked = findings(*derive_pair(year), TEMPLATE)
+    ranked = findings(year_model)
     assert [f.score for f in ranked] == sorted((f.score for f in ranked), reverse=True)
     assert {"account_concentration", "industries", "breach_hot_spot", "workload", "low_csat_agents",
             "peak_times", "automation", "trend", "backlog_risk", "escalation_stage"} <= set(found)
@@ -72,9 +73,9 @@ def test_findings_are_ranked_and_complete(year):
         assert finding.sentence.endswith(".") and finding.recommendation.endswith(".")
 
 
-def derive_pair(year):
-    _, frame, events = year
-    return frame, events
+@pytest.fixture(scope="module")
+def year_model(year_dataset):
+    return plan(year_dataset, TEMPLATE)
 
 
 def test_other_planted_effects_are_found_too():
@@ -101,8 +102,7 @@ def test_insights_sheet_lists_findings_with_links(small_workbook, small_dataset)
         warnings.simplefilter("ignore")
         book = openpyxl.load_workbook(small_workbook)
     ws = book["Insights"]
-    frame, events = derive(small_dataset, TEMPLATE)
-    expected = findings(frame, events, TEMPLATE)
+    expected = findings(plan(small_dataset, TEMPLATE))
     rows = [(ws.cell(r, 1).value, ws.cell(r, 3).value) for r in range(5, 5 + len(expected))]
     assert rows == [(i, f.sentence) for i, f in enumerate(expected, start=1)]
     for r in range(5, 5 + len(expected)):
@@ -114,7 +114,7 @@ def test_escalation_sheet_values(small_workbook, small_dataset):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         values = openpyxl.load_workbook(small_workbook, data_only=True)["Escalations"]
-    _, events = derive(small_dataset, TEMPLATE)
+    _, events, _ = derive(small_dataset, TEMPLATE)
     medians = events.dropna(subset=["hours_in_step"]).groupby("activity")["hours_in_step"].median()
     rows = {values.cell(r, 1).value: r for r in range(6, 14)}
     for activity, median in medians.items():

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from supportxl.metrics.derive import derive_tickets
-from supportxl.metrics.kpis import CATALOGUE, compare, equals, kpi, selected
+from supportxl.metrics.kpis import CATALOGUE, Policy, compare, equals, kpi, selected
+from supportxl.model import Evaluator
 from supportxl.template import load_template
 
 TEMPLATE = load_template()
@@ -35,7 +36,7 @@ def frame(year_dataset):
 
 
 def value(key, frame, criteria=()):
-    return kpi(key).value(frame, TEMPLATE, criteria)
+    return Evaluator(frame, Policy(TEMPLATE.csat_good_threshold)).value(kpi(key), criteria)
 
 
 def test_catalogue_is_complete_and_unique():

@@ -8,6 +8,7 @@ import pytest
 from supportxl.generate import generate, load_params
 from supportxl.metrics.derive import derive
 from supportxl.metrics.insights import findings
+from supportxl.model import plan
 from supportxl.paths import SCENARIOS_DIR
 from supportxl.template import load_template
 
@@ -30,8 +31,7 @@ def test_peak_season_puts_a_third_of_the_year_in_november_and_december():
     assert months.isin([11, 12]).mean() == pytest.approx(0.33, abs=0.03)
     top = data.tickets["issue_type"].value_counts().index[:3]
     assert set(top) == {"Billing", "Refund", "Card Block"}
-    frame, events = derive(data, TEMPLATE)
-    trend = {f.key: f for f in findings(frame, events, TEMPLATE)}["trend"]
+    trend = {f.key: f for f in findings(plan(data, TEMPLATE))}["trend"]
     assert trend.numbers["peak_month"] == 12
 
 

@@ -61,7 +61,7 @@ def test_each_slice_holds_only_its_tickets_and_its_kpis(dataset, split):
         assert cards[TTR_MEDIAN_CARD].value == pytest.approx(hours.median(), abs=1e-6)
         about = {r[0]: r[1] for r in book["About"].iter_rows(values_only=True) if r and r[0]}
         assert about["Data source"].endswith(f"; only region {value}")
-        assert about["Period"] == "2025-01-01 to 2025-12-31"  # the whole period in every slice
+        assert about["Period"] == "01 Jan 2025 to 31 Dec 2025"  # the whole period in every slice
         ids = {r[0] for r in book["Tickets"].iter_rows(min_row=2, values_only=True)}
         assert ids == set(mine["ticket_id"])
         total += len(mine)

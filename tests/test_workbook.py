@@ -53,7 +53,7 @@ def test_breach_flags_are_formulas_with_cached_values(book, values, small_datase
     prio_col = headers.index("Priority") + 1
     letter = ws.cell(1, target_col).column_letter
     clock = ws.cell(1, clock_col).column_letter
-    assert ws.cell(2, col).value == f'=IF(${letter}2="",0,IF(${clock}2>${letter}2,1,0))'
+    assert ws.cell(2, col).value == f'=IF(${letter}2="","",IF(${clock}2>${letter}2,1,0))'
     prio_letter = ws.cell(1, prio_col).column_letter
     assert ws.cell(2, target_col).value == (
         f'=IFERROR(INDEX(SLA[Resolution target (h)],MATCH(${prio_letter}2,SLA[Priority],0)),"")')
@@ -144,7 +144,7 @@ def test_about_records_provenance(values, small_dataset):
     about = values["About"]
     rows = {about.cell(r, 1).value: about.cell(r, 2).value for r in range(1, about.max_row + 1)}
     assert rows["Seed"] == "7"
-    assert rows["Period"] == "2025-01-01 to 2025-12-31"
+    assert rows["Period"] == "01 Jan 2025 to 31 Dec 2025"
     assert rows["Template"] == "dashboard (shipped template templates/dashboard.toml)"
     assert rows["Data as of"] == "2026-01-01 00:00"
     assert "Resolution SLA %" in rows

@@ -1,10 +1,11 @@
 """The headline of a workbook for an e-mail: key Dashboard cards, the period, the top findings.
 
 Everything is read from the values cached in the file (openpyxl, ``data_only=True``), which
-the builder writes beside every formula. A card is found by its defined name
-(``Card_<kpi>``, see :mod:`supportxl.workbook.sheets.dashboard`) or, in files written before
-those names existed, by its title on the Dashboard. What cannot be found is listed in
-``Headline.missing`` in plain words, never raised: the file is sent all the same.
+the builder writes beside every formula, through the workbook's defined names: a card by
+``Card_<kpi>`` (see :mod:`supportxl.workbook.sheets.dashboard`), the period by
+``ReportPeriod`` and the findings by ``InsightFindings`` (:mod:`supportxl.workbook.catalogue`),
+never by a header's text. What cannot be found is listed in ``Headline.missing`` in plain
+words, never raised: the file is sent all the same.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
+from openpyxl.utils import range_boundaries
 
 from supportxl.metrics.kpis import kpi
-from supportxl.workbook.catalogue import SLICE_NAME
+from supportxl.workbook.catalogue import FINDINGS_NAME, PERIOD_NAME, SLICE_NAME
 from supportxl.workbook.sheets.dashboard import ALL, CARD_NAME, FILTER_NAME
 
 # The cards an e-mail summarises: (KPI key, label in the e-mail).
@@ -30,7 +32,6 @@ HEADLINE_CARDS = (
 FILTERS = ("Month", "Channel", "Priority", "Team")
 TOP_FINDINGS = 3
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
-SCAN_ROWS = 40  # rows of the Dashboard searched for a card title, of Insights for findings
 
 
 @dataclass(frozen=True)
@@ -107,17 +108,16 @@ def read_headline(path: Path) -> Headline:
 
 
 def _read(path: Path, book) -> Headline:
-    dashboard = _top_rows(book, "Dashboard")
-    figures = tuple(Figure(key, label, _card(book, dashboard, key), kpi(key).fmt)
+    figures = tuple(Figure(key, label, _number(_named_value(book, CARD_NAME.format(key))), kpi(key).fmt)
                     for key, label in HEADLINE_CARDS)
-    period = _period(book, dashboard)
+    period = _text(_named_value(book, PERIOD_NAME))
     findings = _findings(book)
-    title = _text(book.properties.title) or _text(dashboard[0][0] if dashboard and dashboard[0] else None)
+    title = _text(book.properties.title)
 
     missing = []
     absent = [f.label for f in figures if f.value is None]
     if absent:
-        where = "" if dashboard else " (it has no Dashboard sheet)"
+        where = "" if "Dashboard" in book.sheetnames else " (it has no Dashboard sheet)"
         missing.append(f"Not found in {path.name}{where}: {', '.join(absent)}.")
     if period is None:
         missing.append(f"The period of {path.name} was not found.")
@@ -128,14 +128,8 @@ def _read(path: Path, book) -> Headline:
                     missing=tuple(missing))
 
 
-def _top_rows(book, sheet: str) -> list[tuple]:
-    if sheet not in book.sheetnames:
-        return []
-    return [tuple(row) for row in book[sheet].iter_rows(max_row=SCAN_ROWS, values_only=True)]
-
-
-def _named_value(book, name: str):
-    """The cached value of the single cell a defined name points at, or None."""
+def _named_cells(book, name: str) -> tuple[str, str] | None:
+    """The sheet and reference (``A1`` or ``B5:C7``) a defined name points at, or None."""
     defined = book.defined_names.get(name)
     if defined is None:
         return None
@@ -143,12 +137,18 @@ def _named_value(book, name: str):
         destinations = list(defined.destinations)
     except Exception:  # a name holding a constant or a formula, not a cell
         return None
-    if len(destinations) != 1:
+    if len(destinations) != 1 or destinations[0][0] not in book.sheetnames:
         return None
     sheet, ref = destinations[0]
-    if sheet not in book.sheetnames or ":" in ref:
+    return sheet, ref.replace("$", "")
+
+
+def _named_value(book, name: str):
+    """The cached value of the single cell a defined name points at, or None."""
+    found = _named_cells(book, name)
+    if found is None or ":" in found[1]:
         return None
-    return book[sheet][ref.replace("$", "")].value
+    return book[found[0]][found[1]].value
 
 
 def _number(value) -> float | None:
@@ -162,29 +162,6 @@ def _text(value) -> str | None:
         return None
     text = str(value).strip()
     return text or None
-
-
-def _card(book, dashboard: list[tuple], key: str) -> float | None:
-    value = _number(_named_value(book, CARD_NAME.format(key)))
-    if value is not None:
-        return value
-    name = kpi(key).name  # older files: the value sits under the card's title
-    for r, row in enumerate(dashboard[:-1]):
-        for c, cell in enumerate(row):
-            if cell == name and c < len(dashboard[r + 1]):
-                return _number(dashboard[r + 1][c])
-    return None
-
-
-def _period(book, dashboard: list[tuple]) -> str | None:
-    for row in dashboard[:5]:
-        for cell in row:
-            if isinstance(cell, str) and cell.startswith("Period "):
-                return cell.split("  ·  ")[0].removeprefix("Period ").strip()
-    for row in _top_rows(book, "About"):
-        if len(row) > 1 and row[0] == "Period" and _text(row[1]):
-            return _text(row[1])
-    return None
 
 
 def _filters(book) -> tuple[tuple[str, str], ...]:
@@ -202,21 +179,13 @@ def _filters(book) -> tuple[tuple[str, str], ...]:
 def _findings(book) -> tuple[Finding, ...] | None:
     if "Insights" not in book.sheetnames:
         return None
-    rows = _top_rows(book, "Insights")
-    for r, row in enumerate(rows):
-        if "Finding" in row:
-            title_col = row.index("Finding")
-            text_col = row.index("What the data shows") if "What the data shows" in row else None
-            break
-    else:
+    found = _named_cells(book, FINDINGS_NAME)
+    if found is None:
         return ()
-    found = []
-    for row in rows[r + 1:]:
-        title = _text(row[title_col]) if title_col < len(row) else None
-        if title is None:
-            continue
-        sentence = _text(row[text_col]) if text_col is not None and text_col < len(row) else None
-        found.append(Finding(title, sentence or ""))
-        if len(found) == TOP_FINDINGS:
-            break
-    return tuple(found)
+    sheet, ref = found
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    rows = book[sheet].iter_rows(min_row=min_row, max_row=max_row, min_col=min_col, max_col=max_col,
+                                 values_only=True)
+    findings = [Finding(_text(row[0]), (_text(row[1]) if len(row) > 1 else None) or "")
+                for row in rows if _text(row[0])]
+    return tuple(findings[:TOP_FINDINGS])

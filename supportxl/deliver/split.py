@@ -26,7 +26,7 @@ import pandas as pd
 from supportxl.dataset import Dataset
 from supportxl.deliver.routing import slug
 from supportxl.errors import SupportxlError
-from supportxl.metrics.derive import derive
+from supportxl.model import plan
 from supportxl.progress import NoProgress, Progress
 from supportxl.template import ReportTemplate
 
@@ -99,6 +99,13 @@ def _slice(dataset: Dataset, mask, by: str, value: str) -> Dataset:
                    agents=agents.reset_index(drop=True), escalation_events=events, manifest=manifest)
 
 
+def _build_slice(dataset: Dataset, path: Path, template: ReportTemplate, command: str | None) -> None:
+    """One slice's workbook, in a worker process (nothing but an error travels back)."""
+    from supportxl.workbook.builder import build_workbook
+
+    build_workbook(dataset, path, template, command=command)
+
+
 def build_split(dataset: Dataset, folder: Path, template: ReportTemplate, by: str, *,
                 command: str | None = None, progress: Progress | None = None,
                 jobs: int | None = None) -> SplitResult:
@@ -116,8 +123,8 @@ def build_split(dataset: Dataset, folder: Path, template: ReportTemplate, by: st
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SupportxlError(f"cannot create output folder {folder}: {exc.strerror}.") from None
-    frame = derive(dataset, template)[0]
-    slices = split_dataset(dataset, frame, by)
+    model = plan(dataset, template)
+    slices = split_dataset(dataset, model.frame, by)
     progress.step(f"Split into {len(slices):,} slices by {by}", _SPLITTING)
     each = (SPLIT_PROGRESS - _SPLITTING - _INDEXING) / len(slices)
     workers = max(1, min(jobs or os.cpu_count() or 1, len(slices)))
@@ -128,7 +135,7 @@ def build_split(dataset: Dataset, folder: Path, template: ReportTemplate, by: st
             progress.step(f"Built {s.value}", each)
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(build_workbook, s.dataset, paths[s.stem], template, command=command): s
+            futures = {pool.submit(_build_slice, s.dataset, paths[s.stem], template, command): s
                        for s in slices}
             try:
                 for future in as_completed(futures):
@@ -138,7 +145,7 @@ def build_split(dataset: Dataset, folder: Path, template: ReportTemplate, by: st
                 pool.shutdown(cancel_futures=True)
                 raise
     index = folder / f"{INDEX_NAME}.xlsx"
-    write_index(dataset, frame, template, by, [(s.value, paths[s.stem], s.mask) for s in slices], index)
+    write_index(model, by, SPLIT_COLUMNS[by], [(s.value, paths[s.stem]) for s in slices], index)
     progress.step("Wrote the index", _INDEXING)
     return SplitResult(folder, index, [(s.value, paths[s.stem], s.tickets) for s in slices],
                        time.perf_counter() - began)

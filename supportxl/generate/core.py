@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 
 from supportxl import __version__
-from supportxl.dataset import STATUSES, Dataset
+from supportxl.dataset import Dataset
 from supportxl.generate.events import escalation_events
-from supportxl.generate.params import COUNTRY_REGIONS, PRIORITIES, TIERS, GeneratorParams, params_to_data
+from supportxl.generate.params import COUNTRY_REGIONS, GeneratorParams, params_to_data
+from supportxl.schema import PRIORITIES, STATUSES, TIERS
 from supportxl.generate.pools import CITIES, Pools, build_pools, make_faker
 from supportxl.progress import NoProgress, Progress
 

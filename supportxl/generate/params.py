@@ -11,11 +11,7 @@ from typing import Any
 
 from supportxl.config import from_data, merge, read_toml, to_data
 from supportxl.errors import ParameterError
-
-PRIORITIES = ("Critical", "High", "Medium", "Low")
-TIERS = ("Tier 1", "Tier 2", "Tier 3")
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+from supportxl.schema import PRIORITIES, TIERS, SlaPolicy
 
 # Countries the generator knows, with the reporting region each belongs to.
 COUNTRY_REGIONS = {
@@ -25,11 +21,6 @@ COUNTRY_REGIONS = {
     "India": "APAC", "Australia": "APAC", "Japan": "APAC", "Singapore": "APAC",
     "Brazil": "LATAM", "Mexico": "LATAM",
 }
-
-
-# The default SLA policy (hours per priority), shared with the report templates.
-DEFAULT_FIRST_RESPONSE_HOURS = {"Critical": 1.0, "High": 4.0, "Medium": 8.0, "Low": 24.0}
-DEFAULT_RESOLUTION_HOURS = {"Critical": 4.0, "High": 12.0, "Medium": 24.0, "Low": 48.0}
 
 
 def _shares(**kwargs: float) -> dict[str, float]:
@@ -101,14 +92,6 @@ class Quality:
     reopen_penalty: float = 0.3
     escalation_penalty: float = 0.05
     agent_quality_sigma: float = 0.03
-
-
-@dataclass(frozen=True)
-class SlaPolicy:
-    """Targets in hours per priority; the generator uses them for the effect of a breach on CSAT."""
-
-    first_response_hours: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FIRST_RESPONSE_HOURS))
-    resolution_hours: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RESOLUTION_HOURS))
 
 
 @dataclass(frozen=True)

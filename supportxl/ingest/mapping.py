@@ -17,12 +17,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from supportxl.config import from_data, read_toml
-from supportxl.dataset import STATUSES
 from supportxl.errors import ParameterError
+from supportxl.schema import PRIORITIES, STATUSES, TIERS
 
 BUILTIN = ("zendesk", "zendesk_explore", "freshdesk", "jira", "servicenow", "hubspot")
-PRIORITIES = ("Critical", "High", "Medium", "Low")
-TIERS = ("Tier 1", "Tier 2", "Tier 3")
 
 # Canonical source fields a mapping can name in [columns], with the words used in messages.
 FIELDS = {

@@ -8,44 +8,68 @@ it reads always come from one computation.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from supportxl.dataset import STATED_BUSINESS_HOURS, Dataset
 from supportxl.metrics.calendar import BusinessCalendar, business_hours
-from supportxl.template import ReportTemplate
+from supportxl.schema import CLOSED_STATUSES, UNKNOWN, WEEKDAY_LABELS
 
-WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-UNKNOWN = "Unknown"
+if TYPE_CHECKING:
+    from supportxl.template import ReportTemplate
+
 HOURS_DECIMALS = 6  # durations are rounded so the value written equals the value computed
 _ACCOUNT_FIELDS = {"name": "account", "industry": "industry", "country": "country",
                    "region": "region", "segment": "segment"}
 
 
-def derive(dataset: Dataset, template: ReportTemplate) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The derived ticket table and the escalation log with step durations, made together:
-    each ticket's escalation timings come from the log."""
+def derive(dataset: Dataset, template: ReportTemplate) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
+    """The derived ticket table, the escalation log with step durations (made together: each
+    ticket's escalation timings come from the log) and the as-of moment, all in the report's
+    time zone."""
     frame = _ticket_frame(dataset, template)
     events = derive_events(dataset, frame)
     timings = escalation_timings(events).reindex(frame["ticket_id"].to_numpy())
     for key in ESCALATION_TIMING_KEYS:
         frame[key] = timings[key].to_numpy()
     frame["handoffs"] = frame["handoffs"].fillna(0).astype(np.int64)
-    return frame, events
+    return frame, events, pd.Timestamp(to_report_zone(pd.Series([dataset.as_of]), dataset)[0])
 
 
 def derive_tickets(dataset: Dataset, template: ReportTemplate) -> pd.DataFrame:
     return derive(dataset, template)[0]
 
 
+def stored_in_utc(dataset: Dataset) -> bool:
+    """Whether the canonical tables hold UTC times (an import that knew each time's offset or
+    zone), to be shown in the manifest's zone."""
+    return dataset.manifest.get("timestamps") == "utc" and bool(dataset.manifest.get("timezone"))
+
+
+def to_report_zone(values: pd.Series, dataset: Dataset) -> np.ndarray:
+    """Naive timestamps of the canonical tables as wall-clock times of the report's zone."""
+    stamps = pd.Series(values).astype("datetime64[ns]")
+    if stored_in_utc(dataset):
+        stamps = stamps.dt.tz_localize("UTC").dt.tz_convert(dataset.manifest["timezone"]).dt.tz_localize(None)
+    return stamps.to_numpy(dtype="datetime64[ns]")
+
+
 def _ticket_frame(dataset: Dataset, template: ReportTemplate) -> pd.DataFrame:
-    t = dataset.tickets
     as_of = dataset.as_of
+    t = dataset.tickets
+    t = t[t["created_at"].to_numpy(dtype="datetime64[ns]") <= as_of.to_datetime64()].reset_index(drop=True)
     accounts = dataset.accounts.drop_duplicates("account_id").set_index("account_id")
     frame = pd.DataFrame({"ticket_id": t["ticket_id"].to_numpy()})
-    for key in ("created_at", "first_response_at", "resolved_at"):
-        frame[key] = t[key].to_numpy(dtype="datetime64[ns]")
+    # Durations are measured on the stored (absolute) times; what has not happened by the
+    # as-of moment has not happened: a ticket resolved later is open.
+    absolute = {key: pd.Series(t[key].to_numpy(dtype="datetime64[ns]")) for key in
+                ("created_at", "first_response_at", "resolved_at")}
+    for key in ("first_response_at", "resolved_at"):
+        absolute[key] = absolute[key].where(absolute[key] <= as_of)
+    for key, values in absolute.items():
+        frame[key] = to_report_zone(values, dataset)
     for key in ("status", "priority", "channel", "issue_type", "team", "agent", "account_id"):
         frame[key] = _text(t[key])
     for source, key in _ACCOUNT_FIELDS.items():
@@ -60,23 +84,27 @@ def _ticket_frame(dataset: Dataset, template: ReportTemplate) -> pd.DataFrame:
     frame["reopen_count"] = t["reopen_count"].fillna(0).to_numpy(dtype=np.int64)
     frame["agent_replies"] = t["agent_replies"].fillna(0).to_numpy(dtype=np.int64)
 
-    created = frame["created_at"]
-    frame["month"] = created.dt.to_period("M").dt.to_timestamp()
-    frame["weekday"] = np.array(WEEKDAY_LABELS, dtype=object)[created.dt.day_of_week.to_numpy()]
-    frame["hour"] = created.dt.hour.to_numpy(dtype=np.int64)
+    local = frame["created_at"]
+    frame["month"] = local.dt.to_period("M").dt.to_timestamp()
+    frame["weekday"] = np.array(WEEKDAY_LABELS, dtype=object)[local.dt.day_of_week.to_numpy()]
+    frame["hour"] = local.dt.hour.to_numpy(dtype=np.int64)
 
-    responded = frame["first_response_at"].notna()
-    resolved = frame["resolved_at"].notna()
-    frame["frt_hours"] = _hours(frame["first_response_at"] - created)
-    frame["ttr_hours"] = _hours(frame["resolved_at"] - created)
+    created = absolute["created_at"]
+    responded = absolute["first_response_at"].notna().to_numpy()
+    resolved = absolute["resolved_at"].notna().to_numpy()
+    frame["is_open"] = ~resolved
+    # The status as of that moment: a ticket resolved after it was still open then.
+    frame["status"] = np.where(~resolved & frame["status"].isin(CLOSED_STATUSES), "Open", frame["status"])
+    frame["frt_hours"] = _hours(absolute["first_response_at"] - created)
+    frame["ttr_hours"] = _hours(absolute["resolved_at"] - created)
     open_for = _hours(pd.Series(as_of - created))
     cal = data_calendar(template, dataset)
     if cal is not None:
         for key, end in (("frt_business_hours", "first_response_at"), ("ttr_business_hours", "resolved_at")):
-            counted = _round(business_hours(created, frame[end], cal))
+            counted = _round(business_hours(created, absolute[end], cal))
             stated = t.get(STATED_BUSINESS_HOURS[end])  # an export's own business-hour durations win
             frame[key] = counted if stated is None else np.where(
-                stated.notna().to_numpy() & frame[end].notna().to_numpy(),
+                stated.notna().to_numpy() & absolute[end].notna().to_numpy(),
                 _round(stated.to_numpy(dtype=float)), counted)
         as_of_column = pd.Series(np.full(len(frame), as_of.to_datetime64()))
         open_for = pd.Series(_round(business_hours(created, as_of_column, cal)))
@@ -94,8 +122,10 @@ def _ticket_frame(dataset: Dataset, template: ReportTemplate) -> pd.DataFrame:
     sla = template.sla
     frame["response_target"] = frame["priority"].map(sla.first_response_hours).astype(float)
     frame["resolution_target"] = frame["priority"].map(sla.resolution_hours).astype(float)
-    frame["response_breached"] = (frame["response_clock"] > frame["response_target"]).astype(np.int64)
-    frame["resolution_breached"] = (frame["resolution_clock"] > frame["resolution_target"]).astype(np.int64)
+    # A ticket whose priority has no target is neither breached nor met: its flag is blank.
+    for flag, clock, target in (("response_breached", "response_clock", "response_target"),
+                                ("resolution_breached", "resolution_clock", "resolution_target")):
+        frame[flag] = np.where(frame[target].isna(), np.nan, (frame[clock] > frame[target]).astype(float))
     over = (frame["resolution_clock"] - frame["resolution_target"]).clip(lower=0).fillna(0.0)
     frame["hours_over_target"] = over
     frame["breach_cost"] = over * frame["priority"].map(sla.cost_per_breach_hour).astype(float).fillna(0.0)
@@ -108,7 +138,7 @@ def data_calendar(template: ReportTemplate, dataset: Dataset) -> BusinessCalenda
     zone = dataset.manifest.get("timezone")
     if template.calendar is None or not zone:
         return template.calendar
-    return dataclasses.replace(template.calendar, data_timezone=zone)
+    return dataclasses.replace(template.calendar, data_timezone="UTC" if stored_in_utc(dataset) else zone)
 
 
 def _text(values, length: int | None = None) -> np.ndarray:

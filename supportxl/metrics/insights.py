@@ -1,7 +1,8 @@
 """Findings computed from the data: each a sentence with its numbers, the evidence, and a
 recommendation with its expected effect. No number is written by hand.
 
-The findings are pure pandas over the derived ticket table and escalation log; the
+The findings read the report model: its KPI values (the same the workbook caches) and its
+derived ticket table and escalation log. No finding is drawn from an "Unknown" value. The
 Insights sheet turns ``evidence`` (a sheet and a grid on it) into links.
 """
 
@@ -10,14 +11,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from supportxl.config import from_data, read_toml
-from supportxl.generate.params import MONTHS, PRIORITIES, WEEKDAYS
+from supportxl.metrics.kpis import kpi
 from supportxl.paths import TEMPLATES_DIR
-from supportxl.template import ReportTemplate
+from supportxl.schema import MONTHS, PRIORITIES, UNKNOWN, WEEKDAYS
+
+if TYPE_CHECKING:
+    from supportxl.model import ReportModel
 
 MIN_SLICE = 30  # tickets a slice needs before a rate of it is worth reporting
 MIN_RATINGS = 20  # CSAT ratings an agent needs before their CSAT is compared
@@ -69,8 +74,7 @@ def _signed_pct(x: float) -> str:
     return f"{x:+.0%}"
 
 
-def findings(frame: pd.DataFrame, events: pd.DataFrame, template: ReportTemplate,
-             actions: Actions | None = None) -> list[Finding]:
+def findings(model: ReportModel, actions: Actions | None = None) -> list[Finding]:
     """Every finding the data supports, most important first."""
     actions = actions or load_actions()
     makers = (_account_concentration, _industries, _priority_misalignment, _breach_hot_spot,
@@ -78,14 +82,20 @@ def findings(frame: pd.DataFrame, events: pd.DataFrame, template: ReportTemplate
               _escalation_stage)
     found = []
     for make in makers:
-        result = make(frame, events, template, actions)
+        result = make(model, actions)
         if result is not None:
             found.append(result)
     return sorted(found, key=lambda f: (-f.score, f.key))
 
 
-def _account_concentration(frame, events, template, actions) -> Finding | None:
-    counts = frame["account_id"].value_counts()
+def _known(values: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
+    """``values`` indexed by a dimension, without its "Unknown" entry."""
+    return values.loc[np.array([str(v) != UNKNOWN for v in values.index], dtype=bool)]
+
+
+def _account_concentration(model: ReportModel, actions: Actions) -> Finding | None:
+    frame = model.frame
+    counts = _known(frame["account_id"].value_counts())
     counts = counts.sort_values(ascending=False, kind="stable")
     if len(counts) < 5:
         return None
@@ -106,9 +116,11 @@ def _account_concentration(frame, events, template, actions) -> Finding | None:
          "five_share": five_share})
 
 
-def _industries(frame, events, template, actions) -> Finding | None:
-    resolved = frame[frame["ttr_hours"].notna()]
-    by_industry = resolved.groupby("industry")["ttr_hours"].agg(["mean", "size"])
+def _industries(model: ReportModel, actions: Actions) -> Finding | None:
+    if model.unavailable(kpi("ttr_mean")):
+        return None
+    resolved = model.frame[model.frame["ttr_hours"].notna()]
+    by_industry = _known(resolved.groupby("industry")["ttr_hours"].agg(["mean", "size"]))
     by_industry = by_industry[by_industry["size"] >= MIN_SLICE]
     if len(by_industry) < 2:
         return None
@@ -131,8 +143,10 @@ def _industries(frame, events, template, actions) -> Finding | None:
          "average": average})
 
 
-def _priority_misalignment(frame, events, template, actions) -> Finding | None:
-    medians = frame.groupby("priority")["ttr_hours"].median()
+def _priority_misalignment(model: ReportModel, actions: Actions) -> Finding | None:
+    if model.unavailable(kpi("ttr_median")):
+        return None
+    medians = model.by(kpi("ttr_median"), ["priority"]).dropna().astype(float)
     present = [p for p in PRIORITIES if p in medians.index and pd.notna(medians[p])]
     pairs = [(hi, lo) for i, hi in enumerate(present) for lo in present[i + 1:]
              if medians[lo] < medians[hi]]
@@ -150,17 +164,21 @@ def _priority_misalignment(frame, events, template, actions) -> Finding | None:
                                "lower_median": medians[lo]})
 
 
-def _breach_hot_spot(frame, events, template, actions) -> Finding | None:
-    cells = frame.groupby(["priority", "channel"]).agg(
-        tickets=("ticket_id", "size"), breach=("resolution_breached", "mean"),
-        cost=("breach_cost", "sum"))
-    cells = cells[cells["tickets"] >= MIN_SLICE]
+def _breach_hot_spot(model: ReportModel, actions: Actions) -> Finding | None:
+    rate = kpi("resolution_breach_rate")
+    if model.unavailable(rate):
+        return None
+    keys = ["priority", "channel"]
+    cells = pd.DataFrame({"tickets": model.by(kpi("tickets"), keys), "breach": model.by(rate, keys),
+                          "cost": model.by(kpi("breach_cost"), keys)})
+    known = np.array([UNKNOWN not in (str(p), str(c)) for p, c in cells.index], dtype=bool)
+    cells = cells[known & (cells["tickets"] >= MIN_SLICE) & cells["breach"].notna()]
     if cells.empty:
         return None
-    priority, channel = cells["breach"].idxmax()
+    priority, channel = cells["breach"].astype(float).idxmax()
     row = cells.loc[(priority, channel)]
-    overall = frame["resolution_breached"].mean()
-    total_cost = frame["breach_cost"].sum()
+    overall = model.value(rate)
+    total_cost = model.value(kpi("breach_cost"))
     cost_share = row["cost"] / total_cost if total_cost else 0.0
     return Finding(
         "breach_hot_spot", "SLA breach hot spot",
@@ -174,8 +192,8 @@ def _breach_hot_spot(frame, events, template, actions) -> Finding | None:
          "tickets": int(row["tickets"]), "cost": float(row["cost"]), "overall": overall})
 
 
-def _workload(frame, events, template, actions) -> Finding | None:
-    load = frame["agent"].value_counts()
+def _workload(model: ReportModel, actions: Actions) -> Finding | None:
+    load = _known(model.frame["agent"].value_counts())
     if len(load) < 2:
         return None
     cv = load.std(ddof=0) / load.mean()
@@ -192,15 +210,17 @@ def _workload(frame, events, template, actions) -> Finding | None:
          "quietest_tickets": int(load.iloc[-1]), "mean": load.mean()})
 
 
-def _low_csat_agents(frame, events, template, actions) -> Finding | None:
-    rated = frame[frame["csat"].notna()]
-    threshold = template.csat_good_threshold
-    stats = rated.groupby("agent")["csat"].agg(
-        ratings="size", good=lambda s: float((s >= threshold).mean()))
-    stats = stats[stats["ratings"] >= MIN_RATINGS].sort_values(["good", "ratings"], kind="stable")
+def _low_csat_agents(model: ReportModel, actions: Actions) -> Finding | None:
+    csat = kpi("csat")
+    if model.unavailable(csat):
+        return None
+    ratings = _known(model.frame[model.frame["csat"].notna()]["agent"].value_counts())
+    stats = pd.DataFrame({"ratings": ratings, "good": model.by(csat, ["agent"]).reindex(ratings.index)})
+    stats = stats[stats["ratings"] >= MIN_RATINGS].dropna()
+    stats = stats.astype({"good": float}).sort_values(["good", "ratings"], kind="stable")
     if len(stats) < 3:
         return None
-    overall = float((rated["csat"] >= threshold).mean())
+    overall = float(model.value(csat))
     lowest = stats.head(3)
     names = ", ".join(f"{name} ({_pct(row.good)})" for name, row in lowest.iterrows())
     gap = overall - lowest["good"].iloc[0]
@@ -217,8 +237,10 @@ def _low_csat_agents(frame, events, template, actions) -> Finding | None:
         {"agents": list(lowest.index), "csat": list(lowest["good"]), "overall": overall})
 
 
-def _peak_times(frame, events, template, actions) -> Finding | None:
-    created = frame["created_at"]
+def _peak_times(model: ReportModel, actions: Actions) -> Finding | None:
+    created = model.frame["created_at"]
+    if (created.dt.hour == 0).all() or created.dt.hour.nunique() < 2:  # day-only dates: no hours
+        return None
     weekday = created.dt.day_of_week.value_counts(normalize=True)
     hours = created.dt.hour.value_counts(normalize=True).sort_values(ascending=False, kind="stable")
     day = int(weekday.idxmax())
@@ -235,12 +257,16 @@ def _peak_times(frame, events, template, actions) -> Finding | None:
          "hours_share": float(hours.iloc[:3].sum())})
 
 
-def _automation(frame, events, template, actions) -> Finding | None:
-    by_issue = frame.groupby("issue_type").agg(
-        tickets=("ticket_id", "size"), median=("ttr_hours", "median"),
-        escalation=("escalated", lambda s: float((s == "Yes").mean())))
-    overall_median = frame["ttr_hours"].median()
-    overall_escalation = float((frame["escalated"] == "Yes").mean())
+def _automation(model: ReportModel, actions: Actions) -> Finding | None:
+    median, escalation = kpi("ttr_median"), kpi("escalation_rate")
+    if model.unavailable(median) or model.unavailable(escalation):
+        return None
+    frame = model.frame
+    by_issue = _known(pd.DataFrame({
+        "tickets": model.by(kpi("tickets"), ["issue_type"]), "median": model.by(median, ["issue_type"]),
+        "escalation": model.by(escalation, ["issue_type"])}).dropna().astype(float))
+    overall_median = model.value(median)
+    overall_escalation = model.value(escalation)
     candidates = by_issue[(by_issue["tickets"] >= by_issue["tickets"].median())
                           & (by_issue["median"] < overall_median)
                           & (by_issue["escalation"] < overall_escalation)]
@@ -260,8 +286,8 @@ def _automation(frame, events, template, actions) -> Finding | None:
         {"issue_types": list(candidates.index), "share": share, "overall_median": overall_median})
 
 
-def _trend(frame, events, template, actions) -> Finding | None:
-    monthly = frame.groupby("month").size().sort_index()
+def _trend(model: ReportModel, actions: Actions) -> Finding | None:
+    monthly = model.frame.groupby("month").size().sort_index()
     if len(monthly) < 2:
         return None
     change = monthly.iloc[-1] / monthly.iloc[-2] - 1
@@ -280,8 +306,10 @@ def _trend(frame, events, template, actions) -> Finding | None:
          "last_month_tickets": int(monthly.iloc[-1])})
 
 
-def _backlog_risk(frame, events, template, actions) -> Finding | None:
-    age = frame["age_days"].dropna()
+def _backlog_risk(model: ReportModel, actions: Actions) -> Finding | None:
+    if model.unavailable(kpi("backlog")):
+        return None
+    age = model.frame["age_days"].dropna()
     if age.empty:
         return None
     old = int((age > BACKLOG_OLD_DAYS).sum())
@@ -297,10 +325,10 @@ def _backlog_risk(frame, events, template, actions) -> Finding | None:
         {"open": len(age), "old": old, "share": share})
 
 
-def _escalation_stage(frame, events, template, actions) -> Finding | None:
-    if events.empty or events["hours_in_step"].dropna().empty:
+def _escalation_stage(model: ReportModel, actions: Actions) -> Finding | None:
+    by_stage = model.step_hours()
+    if by_stage.empty:
         return None
-    by_stage = events.groupby("activity")["hours_in_step"].agg(["mean", "sum"]).dropna()
     slowest = by_stage["mean"].idxmax()
     share = by_stage.at[slowest, "sum"] / by_stage["sum"].sum()
     return Finding(

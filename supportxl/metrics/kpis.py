@@ -1,138 +1,332 @@
-"""The KPI catalogue: each KPI defined once, as an Excel formula and as pandas.
+"""The KPI catalogue: each KPI defined once, as an expression over a few row measures.
 
-A KPI is evaluated over a slice of the Tickets table described by criteria (month,
-channel, priority, team, a dashboard filter...). Each criterion knows how to say itself
-to COUNTIFS, as a boolean array for MEDIAN/PERCENTILE array formulas, and as a pandas
-mask, so the builder can write a formula together with its cached value.
+A KPI is a small expression (a ratio, a complement, a difference) of *measures*: a count of
+tickets meeting some conditions, a sum, a mean or a percentile of a Tickets column. Each
+measure says itself three ways from one definition:
+
+- as an Excel formula over the Tickets table (COUNTIFS / SUMIFS / AVERAGEIFS / MEDIAN(IF...)),
+  restricted to a slice described by criteria (month, channel, a dashboard filter...);
+- as per-row values, which the report model sums by any grouping at once (so a grid's cells
+  are one vectorised group-by, not a mask per cell);
+- as a column of the compact workbook's aggregate table, so a compact formula is a SUMIFS
+  over it (percentiles cannot be rebuilt from sums: they are values there).
+
+So the formula, the cached value and the compact formula cannot drift apart.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from supportxl.dataset import OPEN_STATUSES
-from supportxl.metrics.columns import column
+from supportxl.schema import OPTIONAL_FIELDS, column
 
-if TYPE_CHECKING:  # the template module imports this one to validate KPI names
-    from supportxl.template import ReportTemplate
-
-# Excel treats * ? ~ as wildcards and a leading = < > as an operator in COUNTIFS criteria.
-_CRITERIA_SPECIAL = ("*", "?", "~", "=", "<", ">")
 CSAT_GOOD_NAME = "CsatGood"  # defined name of the CSAT threshold cell on Settings
+AS_OF_NAME = "ReportAsOf"  # defined name of the as-of cell on Settings
 Value = float | int | str | None
+NOT_AVAILABLE = "n/a"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What a KPI's row conditions need besides the tickets: the policy the formulas read
+    from Settings, as values."""
+
+    csat_good_threshold: int = 4
+
+
+# --- criteria: the slice a value is computed over -------------------------------------
+
+# A text that Excel's COUNTIFS would read as an operator, a wildcard or a number.
+_OPERATOR_STARTS = ("=", "<", ">", "+", "-", "@")
+_WILDCARDS = ("*", "?", "~")
+
+
+def needs_literal(text: Any) -> bool:
+    """Whether ``text``, used as a COUNTIFS criterion, would not match itself literally."""
+    text = str(text)
+    if text == "" or text.startswith(_OPERATOR_STARTS) or any(c in text for c in _WILDCARDS):
+        return True
+    try:
+        float(text.replace(",", ""))
+    except ValueError:
+        return text.strip() != text or text.upper() in ("TRUE", "FALSE")
+    return True
+
+
+def literal_criterion(ref: str) -> str:
+    """A COUNTIFS criterion that matches the text in ``ref`` literally: ``=`` forces an equality
+    test, and ~ * ? are escaped so they are not wildcards."""
+    return f'"="&SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({ref},"~","~~"),"*","~*"),"?","~?")'
 
 
 @dataclass(frozen=True)
 class Criterion:
-    """One condition on the Tickets table, spoken three ways."""
+    """One condition on the Tickets table, spoken to COUNTIFS, to array formulas and to pandas.
+
+    ``op`` is "==" (equality: a grid's row or column value, a filter's choice), "all" (a
+    filter left at "(All)"), or a comparison "<", "<=", ">", ">=".
+    """
 
     key: str  # the Tickets column
     countifs: str  # criteria argument for COUNTIFS/SUMIFS/AVERAGEIFS
     array: str  # a boolean array expression for array formulas
-    mask: Callable[[pd.DataFrame], pd.Series]
-    token: tuple = ()  # identifies the pandas condition, so its slice can be reused
+    op: str
+    value: Any
+
+    @property
+    def range(self) -> str:
+        return column(self.key).ref
+
+    @property
+    def token(self) -> tuple:
+        return (self.key, self.op, self.value)
+
+    def mask(self, frame: pd.DataFrame) -> np.ndarray:
+        values = frame[self.key]
+        if self.op == "all":
+            return np.ones(len(frame), dtype=bool)
+        if self.op == "==":
+            return (values == self.value).to_numpy(dtype=bool)
+        compare = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}[self.op]
+        return pd.Series(compare(values, self.value), index=frame.index).fillna(False).to_numpy(dtype=bool)
+
+
+def equals(key: str, ref: str, value: Any, *, texts: Sequence[str] = ()) -> Criterion:
+    """``key`` equals the cell ``ref``, which holds ``value``.
+
+    ``texts`` are all the values the cell may hold; when any of them would not match itself
+    as a COUNTIFS criterion (an operator, a wildcard, a number-like text), the criterion is
+    written so it matches literally.
+    """
+    countifs = literal_criterion(ref) if any(needs_literal(t) for t in texts) else ref
+    return Criterion(key, countifs, f"({column(key).ref}={ref})", "==", value)
+
+
+def compare(key: str, operator: str, ref: str, value: Any) -> Criterion:
+    """``key`` compared with the cell ``ref`` (which holds ``value``) by <, <=, > or >=."""
+    return Criterion(key, f'"{operator}"&{ref}', f"({column(key).ref}{operator}{ref})", operator, value)
+
+
+def selected(key: str, ref: str, value: str, all_label: str = "(All)", *,
+             texts: Sequence[str] = ()) -> Criterion:
+    """A drop-down filter cell: its value, or every row when it reads ``all_label``."""
+    col = column(key).ref
+    choice = literal_criterion(ref) if any(needs_literal(t) for t in texts) else ref
+    countifs = f'IF({ref}="{all_label}","*",{choice})'
+    array = f'(({ref}="{all_label}")+({col}={ref})>0)'
+    if value == all_label:
+        return Criterion(key, countifs, array, "all", None)
+    return Criterion(key, countifs, array, "==", value)
+
+
+def mask_of(frame: pd.DataFrame, criteria: Sequence[Criterion]) -> np.ndarray:
+    mask = np.ones(len(frame), dtype=bool)
+    for criterion in criteria:
+        mask &= criterion.mask(frame)
+    return mask
+
+
+# --- row conditions inside a measure --------------------------------------------------
+
+@dataclass(frozen=True)
+class Cond:
+    """A condition a measure adds to its slice: a Tickets column, its COUNTIFS criterion and
+    the same test in pandas."""
+
+    key: str
+    countifs: str
+    test: Callable[[pd.DataFrame, Policy], np.ndarray]
 
     @property
     def range(self) -> str:
         return column(self.key).ref
 
 
-def equals(key: str, ref: str, value: Any, *, texts: Sequence[str] = ()) -> Criterion:
-    """``key`` equals the cell ``ref``, which holds ``value``.
-
-    ``texts`` are all the values the cell may hold; when any of them contains a wildcard or
-    starts with an operator, the COUNTIFS criterion is escaped so it matches literally.
-    """
-    countifs = ref
-    if any(str(t).startswith(_CRITERIA_SPECIAL[3:]) or any(c in str(t) for c in "*?~") for t in texts):
-        countifs = f'"="&SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({ref},"~","~~"),"*","~*"),"?","~?")'
-    col = column(key).ref
-    return Criterion(key, countifs, f"({col}={ref})", lambda f: f[key] == value, (key, "==", value))
+# Cached, so equal conditions are one object and the report model computes each once.
+@functools.cache
+def _notna(key: str) -> Callable[[pd.DataFrame, Policy], np.ndarray]:
+    return lambda f, p: f[key].notna().to_numpy(dtype=bool)
 
 
-def compare(key: str, operator: str, ref: str, value: Any) -> Criterion:
-    """``key`` compared with the cell ``ref`` (which holds ``value``) by <, <=, > or >=."""
-    ops = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
-    col = column(key).ref
-    return Criterion(key, f'"{operator}"&{ref}', f"({col}{operator}{ref})",
-                     lambda f: pd.Series(ops[operator](f[key], value), index=f.index).fillna(False),
-                     (key, operator, value))
+@functools.cache
+def _equal_to(key: str, value: int) -> Callable[[pd.DataFrame, Policy], np.ndarray]:
+    return lambda f, p: (f[key] == value).fillna(False).to_numpy(dtype=bool)
 
 
-def selected(key: str, ref: str, value: str, all_label: str = "(All)") -> Criterion:
-    """A drop-down filter cell: its value, or every row when it reads ``all_label``."""
-    col = column(key).ref
-    return Criterion(
-        key, f'IF({ref}="{all_label}","*",{ref})', f'(({ref}="{all_label}")+({col}={ref})>0)',
-        lambda f: pd.Series(True, index=f.index) if value == all_label else f[key] == value,
-        (key, "selected", value))
+RESOLVED = Cond("resolved_at", '">0"', _notna("resolved_at"))
+RATED = Cond("csat", '">=1"', lambda f, p: (f["csat"] >= 1).fillna(False).to_numpy(dtype=bool))
+RATED_GOOD = Cond("csat", f'">="&{CSAT_GOOD_NAME}',
+                  lambda f, p: (f["csat"] >= p.csat_good_threshold).fillna(False).to_numpy(dtype=bool))
+# A target cell is a number, or empty text when the priority has no target: ">=0" tests numbers only.
+RESPONSE_TARGETED = Cond("response_target", '">=0"', _notna("response_target"))
+RESOLUTION_TARGETED = Cond("resolution_target", '">=0"', _notna("resolution_target"))
+ESCALATED = Cond("escalated", '"Yes"', lambda f, p: (f["escalated"] == "Yes").to_numpy(dtype=bool))
+REOPENED = Cond("reopen_count", '">0"', lambda f, p: (f["reopen_count"] > 0).to_numpy(dtype=bool))
+BREACHED = Cond("resolution_breached", "1", _equal_to("resolution_breached", 1))
+WITHIN_TARGET = Cond("resolution_breached", "0", _equal_to("resolution_breached", 0))
 
 
-def mask_of(frame: pd.DataFrame, criteria: Sequence[Criterion]) -> pd.Series:
-    mask = pd.Series(True, index=frame.index)
-    for criterion in criteria:
-        mask &= criterion.mask(frame).to_numpy(dtype=bool)
-    return mask
-
-
-# --- formula helpers -----------------------------------------------------------------
-
-_RESOLVED = ("resolved_at", '">0"')  # extra COUNTIFS condition: the ticket has been resolved
-_RATED = ("csat", '">=1"')
-
-
-def _pairs(criteria: Sequence[Criterion], extra: Sequence[tuple[str, str]] = ()) -> str:
-    pairs = [(c.range, c.countifs) for c in criteria] + [(column(k).ref, e) for k, e in extra]
+def _pairs(criteria: Sequence[Criterion], conds: Sequence[Cond] = ()) -> str:
+    pairs = [(c.range, c.countifs) for c in criteria] + [(c.range, c.countifs) for c in conds]
     if not pairs:
         pairs = [(column("ticket_id").ref, '"<>"')]
     return ",".join(f"{r},{e}" for r, e in pairs)
 
 
-def count_formula(criteria: Sequence[Criterion], extra: Sequence[tuple[str, str]] = ()) -> str:
-    return f"COUNTIFS({_pairs(criteria, extra)})"
+def _conds_mask(frame: pd.DataFrame, policy: Policy, conds: Sequence[Cond]) -> np.ndarray:
+    mask = np.ones(len(frame), dtype=bool)
+    for cond in conds:
+        mask &= cond.test(frame, policy)
+    return mask
 
 
-def _sum(key: str, criteria: Sequence[Criterion]) -> str:
-    return f"SUMIFS({column(key).ref},{_pairs(criteria)})"
+# --- measures -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Count:
+    """Tickets in the slice that meet ``conds``."""
+
+    label: str  # its header in the compact aggregate table
+    conds: tuple[Cond, ...] = ()
+
+    def formula(self, criteria: Sequence[Criterion]) -> str:
+        return f"COUNTIFS({_pairs(criteria, self.conds)})"
+
+    def rows(self, frame: pd.DataFrame, policy: Policy) -> np.ndarray:
+        return _conds_mask(frame, policy, self.conds).astype(float)
+
+    def finish(self, total: float) -> int:
+        return int(round(total))
 
 
-def _ratio(numerator: str, denominator: str) -> str:
-    return f'IFERROR({numerator}/{denominator},"")'
+@dataclass(frozen=True)
+class Sum:
+    """A Tickets column summed over the slice (blanks count as nothing)."""
+
+    label: str
+    key: str
+
+    def formula(self, criteria: Sequence[Criterion]) -> str:
+        return f"SUMIFS({column(self.key).ref},{_pairs(criteria)})"
+
+    def rows(self, frame: pd.DataFrame, policy: Policy) -> np.ndarray:
+        return np.nan_to_num(frame[self.key].to_numpy(dtype=float, na_value=np.nan), nan=0.0)
+
+    def finish(self, total: float) -> float:
+        return float(total)
 
 
-def _average(key: str, criteria: Sequence[Criterion]) -> str:
-    return f'IFERROR(AVERAGEIFS({column(key).ref},{_pairs(criteria)}),"")'
+@dataclass(frozen=True)
+class Mean:
+    """The mean of a Tickets column over the slice, blanks left out (AVERAGEIFS)."""
+
+    key: str
+
+    def formula(self, criteria: Sequence[Criterion]) -> str:
+        return f'IFERROR(AVERAGEIFS({column(self.key).ref},{_pairs(criteria)}),"")'
+
+    @property
+    def total(self) -> Sum:
+        return Sum(f"{column(self.key).header} sum", self.key)
+
+    @property
+    def count(self) -> Count:
+        return Count(f"{column(self.key).header} count",
+                     (Cond(self.key, '"<>"', _notna(self.key)),))
 
 
-def _percentile(key: str, criteria: Sequence[Criterion], p: float) -> str:
-    col = column(key).ref
-    conditions = "*".join([c.array for c in criteria] + [f'({col}<>"")'])
-    inner = f"IF({conditions},{col})"
-    call = f"MEDIAN({inner})" if p == 0.5 else f"PERCENTILE({inner},{p})"
-    return f'IFERROR({call},"")'
+@dataclass(frozen=True)
+class Quantile:
+    """A percentile of a Tickets column over the slice, blanks left out (an array formula)."""
+
+    key: str
+    p: float
+
+    def formula(self, criteria: Sequence[Criterion]) -> str:
+        col = column(self.key).ref
+        conditions = "*".join([c.array for c in criteria] + [f'({col}<>"")'])
+        inner = f"IF({conditions},{col})"
+        call = f"MEDIAN({inner})" if self.p == 0.5 else f"PERCENTILE({inner},{self.p})"
+        return f'IFERROR({call},"")'
 
 
-# --- pandas helpers ------------------------------------------------------------------
-
-def _none_if_nan(value: float) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
+Additive = Count | Sum  # measures that are sums of per-row values
+Measure = Count | Sum | Mean | Quantile
 
 
-def _rate(numerator: int | float, denominator: int | float) -> float | None:
-    return float(numerator) / float(denominator) if denominator else None
+# --- KPI expressions ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ratio:
+    """``numerator / denominator``, empty when the denominator is 0."""
+
+    numerator: Additive
+    denominator: Additive
+
+    def formula(self, part: Callable[[Measure], str]) -> str:
+        return f'IFERROR({part(self.numerator)}/{part(self.denominator)},"")'
+
+    def combine(self, n: float, d: float) -> float | None:
+        return float(n) / float(d) if d else None
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        return (self.numerator, self.denominator)
 
 
-def _rated(f: pd.DataFrame) -> pd.Series:
-    return f["csat"].notna() & (f["csat"] >= 1)
+@dataclass(frozen=True)
+class Complement(Ratio):
+    """``1 - numerator / denominator``: the share that did not breach."""
+
+    def formula(self, part: Callable[[Measure], str]) -> str:
+        return f'IFERROR(1-{part(self.numerator)}/{part(self.denominator)},"")'
+
+    def combine(self, n: float, d: float) -> float | None:
+        return 1 - float(n) / float(d) if d else None
 
 
-def _resolved(f: pd.DataFrame) -> pd.Series:
-    return f["resolved_at"].notna()
+@dataclass(frozen=True)
+class Difference:
+    """``minuend - subtrahend`` of two counts."""
+
+    minuend: Additive
+    subtrahend: Additive
+
+    def formula(self, part: Callable[[Measure], str]) -> str:
+        return f"{part(self.minuend)}-{part(self.subtrahend)}"
+
+    def combine(self, a: float, b: float) -> int:
+        return int(round(a - b))
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        return (self.minuend, self.subtrahend)
+
+
+@dataclass(frozen=True)
+class Single:
+    """One measure as it is."""
+
+    measure: Measure
+
+    def formula(self, part: Callable[[Measure], str]) -> str:
+        return part(self.measure)
+
+    def combine(self, value: Value) -> Value:
+        return value
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        return (self.measure,)
+
+
+Expression = Ratio | Difference | Single
 
 
 @dataclass(frozen=True)
@@ -141,22 +335,31 @@ class Kpi:
     name: str
     definition: str
     fmt: str  # number-format name of the theme
-    formula: Callable[[Sequence[Criterion]], str]
-    compute: Callable[[pd.DataFrame, ReportTemplate], Value]
+    expression: Expression
     better: str | None = None  # "higher", "lower" or None
     target: str | None = None  # a field of template.targets
-    array: bool = False  # must be written as an array formula
+    requires: tuple[str, ...] = ()  # canonical fields without which it cannot be computed
+
+    @property
+    def array(self) -> bool:
+        """Whether it must be written as an array formula."""
+        return any(isinstance(m, Quantile) for m in self.expression.measures)
+
+    def formula(self, criteria: Sequence[Criterion] = ()) -> str:
+        """The Excel formula (without '=') over the Tickets rows in the slice ``criteria``."""
+        return self.expression.formula(lambda m: m.formula(criteria))
 
     def excel(self, criteria: Sequence[Criterion] = ()) -> str:
         return "=" + self.formula(criteria)
 
-    def value(self, frame: pd.DataFrame, template: ReportTemplate,
-              criteria: Sequence[Criterion] = ()) -> Value:
-        return self.compute(frame[mask_of(frame, criteria)] if criteria else frame, template)
+    def unavailable(self, missing_fields: Sequence[str]) -> str | None:
+        """Why the KPI cannot be computed from a source lacking ``missing_fields``, or None."""
+        lacking = [f for f in self.requires if f in missing_fields]
+        return "; ".join(OPTIONAL_FIELDS[f] for f in lacking) + "." if lacking else None
 
 
-def _duration_kpis(prefix: str, key: str, label: str, what: str, target: str | None = None,
-                   quartiles: bool = False) -> list[Kpi]:
+def _duration_kpis(prefix: str, key: str, label: str, what: str, requires: tuple[str, ...],
+                   target: str | None = None, quartiles: bool = False) -> list[Kpi]:
     stats = [("mean", "Mean", None), ("median", "Median", 0.5), ("p90", "P90", 0.9)]
     if quartiles:
         stats[1:1] = [("q1", "Q1", 0.25)]
@@ -166,103 +369,93 @@ def _duration_kpis(prefix: str, key: str, label: str, what: str, target: str | N
                "p90": f"90th percentile of the hours {what}: nine in ten tickets took no longer.",
                "q1": f"Lower quartile of the hours {what}: a quarter of tickets took no longer.",
                "q3": f"Upper quartile of the hours {what}: three in four tickets took no longer."}
-    kpis = []
-    for stat, name, p in stats:
-        if p is None:
-            formula = lambda c, k=key: _average(k, c)
-            compute = lambda f, t, k=key: _none_if_nan(f[k].mean())
-        else:
-            formula = lambda c, k=key, q=p: _percentile(k, c, q)
-            compute = lambda f, t, k=key, q=p: _none_if_nan(f[k].quantile(q))
-        kpis.append(Kpi(f"{prefix}_{stat}", f"{name} {label} (h)", meaning[stat], "hours", formula,
-                        compute, "lower", target if stat == "median" else None, array=p is not None))
-    return kpis
+    return [Kpi(f"{prefix}_{stat}", f"{name} {label} (h)", meaning[stat], "hours",
+                Single(Mean(key) if p is None else Quantile(key, p)), "lower",
+                target if stat == "median" else None, requires)
+            for stat, name, p in stats]
 
+
+TICKETS = Count("Tickets")
+RESOLVED_TICKETS = Count("Resolved", (RESOLVED,))
+RATED_TICKETS = Count("Rated", (RATED,))
+RESPONSE_TARGETED_TICKETS = Count("With response target", (RESPONSE_TARGETED,))
+RESOLUTION_TARGETED_TICKETS = Count("With resolution target", (RESOLUTION_TARGETED,))
+RESPONSE_BREACHES = Sum("Response breached", "response_breached")
+RESOLUTION_BREACHES = Sum("Resolution breached", "resolution_breached")
+WITHIN_TARGET_TICKETS = Count("Within target", (WITHIN_TARGET,))
+BREACHED_TICKETS = Count("Breached", (BREACHED,))
+RESOLVED_WITHIN = Count("Resolved within target", (RESOLVED, WITHIN_TARGET))
+RESOLVED_LATE = Count("Resolved late", (RESOLVED, BREACHED))
+
+_SLA_RESPONSE = ("first_response_at", "priority")
+_SLA_RESOLUTION = ("resolved_at", "priority")
 
 CATALOGUE: tuple[Kpi, ...] = (
-    Kpi("tickets", "Tickets", "Tickets created.", "int", count_formula,
-        lambda f, t: int(len(f))),
+    Kpi("tickets", "Tickets", "Tickets created.", "int", Single(TICKETS)),
     *_duration_kpis("frt", "frt_hours", "first response", "from creation to the first agent response",
-                    "median_first_response_hours"),
+                    ("first_response_at",), "median_first_response_hours"),
     *_duration_kpis("ttr", "ttr_hours", "resolution", "from creation to resolution",
-                    "median_resolution_hours", quartiles=True),
+                    ("resolved_at",), "median_resolution_hours", quartiles=True),
     *_duration_kpis("escalate", "hours_to_escalate", "time to escalate",
-                    "from submission to the first escalation"),
-    *_duration_kpis("tier3", "hours_to_tier3", "time to Tier 3", "from submission to reaching Tier 3"),
+                    "from submission to the first escalation", ()),
+    *_duration_kpis("tier3", "hours_to_tier3", "time to Tier 3", "from submission to reaching Tier 3", ()),
     Kpi("handoffs_mean", "Mean hand-offs", "Average number of times an escalated ticket passed "
-        "from one stakeholder to another.", "score", lambda c: _average("handoffs", c),
-        lambda f, t: _none_if_nan(f["handoffs"].mean()), "lower"),
+        "from one stakeholder to another.", "score", Single(Mean("handoffs")), "lower"),
     Kpi("response_breach_rate", "Response breach %",
-        "Share of tickets whose first response came after the target for their priority "
-        "(or has not come and the target has passed).", "percent",
-        lambda c: _ratio(_sum("response_breached", c), count_formula(c)),
-        lambda f, t: _rate(f["response_breached"].sum(), len(f)), "lower"),
+        "Share of tickets with a target whose first response came after the target for their "
+        "priority (or has not come and the target has passed).", "percent",
+        Ratio(RESPONSE_BREACHES, RESPONSE_TARGETED_TICKETS), "lower", requires=_SLA_RESPONSE),
     Kpi("resolution_breach_rate", "Resolution breach %",
-        "Share of tickets resolved after the target for their priority, or still open past it.",
-        "percent", lambda c: _ratio(_sum("resolution_breached", c), count_formula(c)),
-        lambda f, t: _rate(f["resolution_breached"].sum(), len(f)), "lower"),
+        "Share of tickets with a target resolved after the target for their priority, or still "
+        "open past it.", "percent",
+        Ratio(RESOLUTION_BREACHES, RESOLUTION_TARGETED_TICKETS), "lower", requires=_SLA_RESOLUTION),
     Kpi("resolution_compliance", "Resolution SLA %",
-        "Share of tickets resolved within the target for their priority (open tickets count "
-        "once their target has passed).", "percent",
-        lambda c: f'IFERROR(1-{_sum("resolution_breached", c)}/{count_formula(c)},"")',
-        lambda f, t: None if not len(f) else 1 - f["resolution_breached"].sum() / len(f),
-        "higher", "resolution_compliance"),
+        "Share of tickets with a target resolved within the target for their priority (open "
+        "tickets count as breached once their target has passed; tickets whose priority has no "
+        "target are left out).", "percent",
+        Complement(RESOLUTION_BREACHES, RESOLUTION_TARGETED_TICKETS), "higher", "resolution_compliance",
+        _SLA_RESOLUTION),
     Kpi("response_compliance", "Response SLA %",
-        "Share of tickets first answered within the target for their priority.", "percent",
-        lambda c: f'IFERROR(1-{_sum("response_breached", c)}/{count_formula(c)},"")',
-        lambda f, t: None if not len(f) else 1 - f["response_breached"].sum() / len(f),
-        "higher", "response_compliance"),
+        "Share of tickets with a target first answered within the target for their priority "
+        "(tickets whose priority has no target are left out).", "percent",
+        Complement(RESPONSE_BREACHES, RESPONSE_TARGETED_TICKETS), "higher", "response_compliance",
+        _SLA_RESPONSE),
+    Kpi("no_target", "No SLA target", "Tickets whose priority has no SLA target (unknown or "
+        "missing priority): outside every SLA percentage, never counted as met.", "int",
+        Difference(TICKETS, RESOLUTION_TARGETED_TICKETS), "lower"),
     Kpi("csat", "CSAT %", "Share of rated tickets scored at or above the 'good' threshold "
         "(4 of 5 by default).", "percent",
-        lambda c: _ratio(count_formula(c, [("csat", f'">="&{CSAT_GOOD_NAME}')]),
-                         count_formula(c, [_RATED])),
-        lambda f, t: _rate((f["csat"] >= t.csat_good_threshold).sum(), _rated(f).sum()),
-        "higher", "csat"),
+        Ratio(Count("Rated good", (RATED_GOOD,)), RATED_TICKETS), "higher", "csat", ("csat",)),
     Kpi("csat_mean", "Mean CSAT (1-5)", "Average rating of rated tickets.", "score",
-        lambda c: _average("csat", c), lambda f, t: _none_if_nan(f["csat"].astype(float).mean()),
-        "higher"),
+        Single(Mean("csat")), "higher", requires=("csat",)),
     Kpi("csat_response_rate", "CSAT response %", "Share of resolved tickets that were rated.",
-        "percent",
-        lambda c: _ratio(count_formula(c, [_RATED]),
-                         count_formula(c, [_RESOLVED])),
-        lambda f, t: _rate(_rated(f).sum(), _resolved(f).sum())),
+        "percent", Ratio(RATED_TICKETS, RESOLVED_TICKETS), requires=("csat", "resolved_at")),
     Kpi("escalation_rate", "Escalation %", "Share of tickets escalated beyond Tier 1.", "percent",
-        lambda c: _ratio(count_formula(c, [("escalated", '"Yes"')]), count_formula(c)),
-        lambda f, t: _rate((f["escalated"] == "Yes").sum(), len(f)), "lower", "escalation_rate"),
+        Ratio(Count("Escalated", (ESCALATED,)), TICKETS), "lower", "escalation_rate", ("escalated",)),
     Kpi("reopen_rate", "Reopen %", "Share of tickets reopened at least once.", "percent",
-        lambda c: _ratio(count_formula(c, [("reopen_count", '">0"')]), count_formula(c)),
-        lambda f, t: _rate((f["reopen_count"] > 0).sum(), len(f)), "lower", "reopen_rate"),
+        Ratio(Count("Reopened", (REOPENED,)), TICKETS), "lower", "reopen_rate", ("reopen_count",)),
     Kpi("fcr", "FCR %", "First-contact resolution: share of resolved tickets solved with one "
         "agent reply, no escalation and no reopen.", "percent",
-        lambda c: _ratio(_sum("fcr", c), count_formula(c, [_RESOLVED])),
-        lambda f, t: _rate(f["fcr"].sum(), _resolved(f).sum()), "higher", "fcr"),
-    Kpi("backlog", "Backlog", "Tickets still open or pending at the end of the period.", "int",
-        lambda c: "+".join(count_formula(c, [("status", f'"{s}"')]) for s in OPEN_STATUSES),
-        lambda f, t: int(f["status"].isin(OPEN_STATUSES).sum()), "lower"),
+        Ratio(Sum("FCR", "fcr"), RESOLVED_TICKETS), "higher", "fcr",
+        ("resolved_at", "agent_replies", "reopen_count", "escalated")),
+    Kpi("backlog", "Backlog", "Tickets open at the data's as-of time: created, and not resolved.",
+        "int", Difference(TICKETS, RESOLVED_TICKETS), "lower", requires=("resolved_at",)),
     Kpi("resolved_within_target", "Resolved within target", "Resolved tickets whose resolution "
-        "clock stayed within the target.", "int",
-        lambda c: count_formula(c, [_RESOLVED, ("resolution_breached", "0")]),
-        lambda f, t: int((_resolved(f) & (f["resolution_breached"] == 0)).sum())),
+        "clock stayed within the target.", "int", Single(RESOLVED_WITHIN), requires=_SLA_RESOLUTION),
     Kpi("resolved_late", "Resolved late", "Resolved tickets whose resolution took longer than "
-        "the target.", "int",
-        lambda c: count_formula(c, [_RESOLVED, ("resolution_breached", "1")]),
-        lambda f, t: int((_resolved(f) & (f["resolution_breached"] == 1)).sum()), "lower"),
+        "the target.", "int", Single(RESOLVED_LATE), "lower", requires=_SLA_RESOLUTION),
     Kpi("open_within_target", "Open, within target", "Unresolved tickets whose target has not "
-        "passed yet.", "int",
-        lambda c: (f'{count_formula(c, [("resolution_breached", "0")])}'
-                   f'-{count_formula(c, [_RESOLVED, ("resolution_breached", "0")])}'),
-        lambda f, t: int((~_resolved(f) & (f["resolution_breached"] == 0)).sum())),
+        "passed yet.", "int", Difference(WITHIN_TARGET_TICKETS, RESOLVED_WITHIN),
+        requires=_SLA_RESOLUTION),
     Kpi("open_past_target", "Open, past target", "Unresolved tickets already past their target "
-        "(they count as breached).", "int",
-        lambda c: (f'{count_formula(c, [("resolution_breached", "1")])}'
-                   f'-{count_formula(c, [_RESOLVED, ("resolution_breached", "1")])}'),
-        lambda f, t: int((~_resolved(f) & (f["resolution_breached"] == 1)).sum()), "lower"),
+        "(they count as breached).", "int", Difference(BREACHED_TICKETS, RESOLVED_LATE), "lower",
+        requires=_SLA_RESOLUTION),
     Kpi("hours_over_target", "Hours over target", "Resolution hours beyond the target, summed "
-        "over breached tickets.", "hours", lambda c: _sum("hours_over_target", c),
-        lambda f, t: float(f["hours_over_target"].sum()), "lower"),
+        "over breached tickets.", "hours", Single(Sum("Hours over target", "hours_over_target")),
+        "lower", requires=_SLA_RESOLUTION),
     Kpi("breach_cost", "Breach cost", "Hours over the resolution target times the cost per "
         "breach hour of the ticket's priority, summed.", "currency",
-        lambda c: _sum("breach_cost", c), lambda f, t: float(f["breach_cost"].sum()), "lower"),
+        Single(Sum("Breach cost", "breach_cost")), "lower", requires=_SLA_RESOLUTION),
 )
 
 KPIS = {kpi.key: kpi for kpi in CATALOGUE}
@@ -273,10 +466,10 @@ def kpi(key: str) -> Kpi:
 
 
 def backlog_at_formula(boundary_ref: str, criteria: Sequence[Criterion] = ()) -> str:
-    """Tickets (in the slice ``criteria``) created before the moment in ``boundary_ref`` and
-    not resolved before it."""
-    created = count_formula(criteria, [("created_at", f'"<"&{boundary_ref}')])
-    resolved = count_formula(criteria, [("resolved_at", f'"<"&{boundary_ref}')])
+    """Tickets (in the slice ``criteria``) open at the moment in ``boundary_ref``: created
+    before it and not resolved before it."""
+    created = Count("", (Cond("created_at", f'"<"&{boundary_ref}', _notna("created_at")),)).formula(criteria)
+    resolved = Count("", (Cond("resolved_at", f'"<"&{boundary_ref}', _notna("resolved_at")),)).formula(criteria)
     return f"={created}-{resolved}"
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import xlsxwriter
 
 from supportxl.dataset import Dataset
-from supportxl.metrics.derive import derive
 from supportxl.fileio import atomic_write
+from supportxl.model import ReportModel, plan
 from supportxl.progress import NoProgress, Progress
 from supportxl.template import ReportTemplate, load_template
 from supportxl.workbook.context import BuildContext
@@ -21,7 +21,7 @@ from supportxl.workbook.sheets import dashboard, data, escalations, insights, qu
 from supportxl.workbook.sheets.about import write_about
 from supportxl.workbook.sheets.data import check_rows
 from supportxl.workbook.sheets.settings import write_settings
-from supportxl.workbook.catalogue import QUALITY_SHEET, SHEET_CHOICES
+from supportxl.schema import QUALITY_SHEET, SHEET_CHOICES
 from supportxl.workbook.theme import Formats
 from supportxl.workbook.worksheet import FastWorksheet
 
@@ -89,6 +89,7 @@ class BuildResult:
     tickets: int
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    model: ReportModel | None = field(default=None, repr=False)  # what the workbook shows
 
 
 def build_workbook(dataset: Dataset, out: Path, template: ReportTemplate | None = None, *,
@@ -99,7 +100,7 @@ def build_workbook(dataset: Dataset, out: Path, template: ReportTemplate | None 
     template = template or load_template()
     check_rows("Tickets", len(dataset.tickets))
     check_rows("Escalation Log", len(dataset.escalation_events))
-    frame, events = derive(dataset, template)
+    model = plan(dataset, template)
     progress.step("Computing durations and SLA flags")
     warnings: list[str] = []
     visible = _sheet_order(template, dataset)
@@ -110,10 +111,9 @@ def build_workbook(dataset: Dataset, out: Path, template: ReportTemplate | None 
         workbook = xlsxwriter.Workbook(path, WORKBOOK_OPTIONS)
         workbook.set_properties({
             "title": template.title, "subject": "Support performance", "author": "supportxl",
-            "created": dt.datetime.combine(dataset.as_of.date(), dt.time()),
+            "created": dt.datetime.combine(model.as_of.date(), dt.time()),
         })
-        ctx = BuildContext(workbook, Formats(workbook, template.theme), dataset, frame, template, events,
-                           warnings=warnings)
+        ctx = BuildContext(workbook, Formats(workbook, template.theme), model, warnings=warnings)
         ctx.sheets.update((name, workbook.add_worksheet(name, worksheet_class=FastWorksheet))
                           for name in names)
         for name, writer in SHEETS:
@@ -134,4 +134,4 @@ def build_workbook(dataset: Dataset, out: Path, template: ReportTemplate | None 
 
     atomic_write(Path(out), write)
     progress.step("Done")
-    return BuildResult(Path(out), visible, len(frame), time.perf_counter() - began, warnings)
+    return BuildResult(Path(out), visible, len(model.frame), time.perf_counter() - began, warnings, model)

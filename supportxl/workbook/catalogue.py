@@ -1,18 +1,9 @@
-"""The names a report template may use for sheets and Dashboard charts, in default order.
+"""What a report template may choose: sheets, Dashboard charts and cards, in default order.
 
-Kept free of imports so the template parser can validate against them.
+Imports only the vocabulary, so the template parser can validate against it.
 """
 
-SHEET_NAMES = (
-    "Dashboard", "Trend", "Channels", "SLA", "Segments", "Top Accounts", "Agent Performance",
-    "Heatmap", "Backlog", "Escalations", "Insights", "Settings", "About", "Tickets", "Accounts",
-    "Agents", "Escalation Log",
-)
-# A compact workbook's formulas read the Aggregates sheet's Cube table instead of Tickets.
-COMPACT_DATA_SHEET = "Aggregates"
-# An imported export's data-quality report; added by itself, before About, when there is one.
-QUALITY_SHEET = "Data Quality"
-SHEET_CHOICES = SHEET_NAMES + (COMPACT_DATA_SHEET, QUALITY_SHEET)
+from supportxl.schema import COMPACT_DATA_SHEET, QUALITY_SHEET, SHEET_CHOICES, SHEET_NAMES  # noqa: F401
 # Every formula reads the Tickets table, and its SLA flags read Settings.
 REQUIRED_SHEETS = ("Settings", "Tickets")
 # What a compact workbook can hold: sheets and charts that need no ticket rows.
@@ -31,5 +22,9 @@ COMPACT_CHARTS = ("volume_and_breach_rate", "tickets_by_month_and_channel", "cha
 DEFAULT_CARDS = ("tickets", "frt_median", "ttr_median", "resolution_compliance", "csat",
                  "escalation_rate", "reopen_rate", "fcr", "backlog", "breach_cost")
 MAX_CARDS = 10  # two bands of five
-# The defined name of the About cell that holds a split workbook's slice value ("Tier 2").
+# Defined names that let readers (the e-mail headline, scripts) find what a workbook says
+# without knowing its layout: a split workbook's slice value ("Tier 2") and the period on
+# About, and the findings (title and sentence columns) on Insights.
 SLICE_NAME = "ReportSlice"
+PERIOD_NAME = "ReportPeriod"
+FINDINGS_NAME = "InsightFindings"

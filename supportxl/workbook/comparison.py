@@ -18,8 +18,8 @@ import xlsxwriter
 from supportxl import __version__
 from supportxl.dataset import Dataset
 from supportxl.fileio import atomic_write
-from supportxl.metrics.derive import derive
-from supportxl.metrics.kpis import CATALOGUE, Kpi, kpi
+from supportxl.model import ReportModel, plan
+from supportxl.metrics.kpis import CATALOGUE, Criterion, Kpi, kpi
 from supportxl.template import ReportTemplate, load_template
 from supportxl.workbook.builder import WORKBOOK_OPTIONS, BuildResult, print_setup
 from supportxl.workbook.charts import _axes, _new
@@ -35,18 +35,23 @@ FLOW_KPIS = ("escalation_rate", "escalate_median", "tier3_median", "handoffs_mea
 @dataclass(frozen=True)
 class Side:
     label: str
-    dataset: Dataset
-    frame: pd.DataFrame
-    events: pd.DataFrame
+    model: ReportModel
+
+    @property
+    def dataset(self) -> Dataset:
+        return self.model.dataset
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return self.model.frame
+
+    @property
+    def events(self) -> pd.DataFrame:
+        return self.model.events
 
 
 def _side(label: str, dataset: Dataset, template: ReportTemplate) -> Side:
-    frame, events = derive(dataset, template)
-    return Side(label, dataset, frame, events)
-
-
-def _value(item: Kpi, frame: pd.DataFrame, template: ReportTemplate):
-    return item.compute(frame, template)
+    return Side(label, plan(dataset, template))
 
 
 def build_comparison(before: Dataset, after: Dataset, out: Path, *, labels: tuple[str, str] = ("A", "B"),
@@ -61,8 +66,8 @@ def build_comparison(before: Dataset, after: Dataset, out: Path, *, labels: tupl
         workbook = xlsxwriter.Workbook(path, WORKBOOK_OPTIONS)
         workbook.set_properties({"title": f"{template.title}: {a.label} vs {b.label}",
                                  "author": "supportxl",
-                                 "created": dt.datetime.combine(after.as_of.date(), dt.time())})
-        ctx = BuildContext(workbook, Formats(workbook, template.theme), after, b.frame, template, b.events)
+                                 "created": dt.datetime.combine(b.model.as_of.date(), dt.time())})
+        ctx = BuildContext(workbook, Formats(workbook, template.theme), b.model)
         ws = {name: workbook.add_worksheet(name, worksheet_class=FastWorksheet) for name in sheets}
         _kpi_sheet(ctx, ws["Comparison"], a, b)
         _monthly_sheet(ctx, ws["Monthly"], a, b)
@@ -124,8 +129,7 @@ def _kpi_sheet(ctx: BuildContext, ws, a: Side, b: Side) -> None:
     ws.write_string(1, 0, "Green: the change goes the way the KPI should; red: the other way.", f.get("subtitle"))
     items = list(CATALOGUE)
     _pair_table(ctx, ws, 3, "Every KPI", _rows(items), a, b,
-                [_value(k, a.frame, ctx.template) for k in items],
-                [_value(k, b.frame, ctx.template) for k in items])
+                [a.model.value(k) for k in items], [b.model.value(k) for k in items])
     ws.freeze_panes(5, 1)
 
 
@@ -152,9 +156,9 @@ def _monthly_sheet(ctx: BuildContext, ws, a: Side, b: Side) -> None:
             if i < len(months):
                 month = pd.Timestamp(months[i])
                 ws.write_string(row, 1 + j, f"{month:%b %Y}", f.get("cell"))
-                subset = side.frame[side.frame["month"] == month]
+                in_month = [Criterion("month", "", "", "==", month)]
                 for k, key in enumerate(TREND_KPIS):
-                    _number(ws, row, 3 + 2 * k + j, _value(kpi(key), subset, ctx.template),
+                    _number(ws, row, 3 + 2 * k + j, side.model.value(kpi(key), in_month),
                             f.get("cell", kpi(key).fmt))
     colours = ctx.formats.theme.series
     for k, key in enumerate(TREND_KPIS[:4]):
@@ -176,14 +180,12 @@ def _flow_sheet(ctx: BuildContext, ws, a: Side, b: Side) -> None:
     ws.write_string(0, 0, "Escalation flow", f.get("title"))
     ws.write_string(1, 0, "Escalated tickets only, except the escalation rate.", f.get("subtitle"))
 
-    def escalated(side: Side) -> pd.DataFrame:
-        return side.frame[side.frame["escalated"] == "Yes"]
-
+    escalated = [Criterion("escalated", "", "", "==", "Yes")]
     items = [kpi(k) for k in FLOW_KPIS] + [kpi("ttr_median"), kpi("csat"), kpi("csat_mean")]
     values = {}
     for side in (a, b):
-        values[side.label] = [_value(kpi("escalation_rate"), side.frame, ctx.template)] + [
-            _value(item, escalated(side), ctx.template) for item in items[1:]]
+        values[side.label] = [side.model.value(kpi("escalation_rate"))] + [
+            side.model.value(item, escalated) for item in items[1:]]
     row = _pair_table(ctx, ws, 3, "Escalated tickets", _rows(items), a, b, values[a.label], values[b.label])
 
     stages = [s for s in dict.fromkeys([*a.events["activity"], *b.events["activity"]])

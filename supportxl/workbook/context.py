@@ -1,4 +1,4 @@
-"""What every sheet builder gets: the workbook, the formats, the data and the template."""
+"""What every sheet builder gets: the workbook, the formats, the report model and the template."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from supportxl.dataset import Dataset
-from supportxl.metrics.cube import CUBE_FORMULAS
-from supportxl.metrics.kpis import Criterion, Kpi, mask_of
+from supportxl.metrics.cube import cube_formula
+from supportxl.metrics.kpis import NOT_AVAILABLE, Criterion, Kpi, Value
+from supportxl.model import ReportModel
 from supportxl.template import ReportTemplate
 from supportxl.workbook.ranges import cell
 from supportxl.workbook.theme import Formats
@@ -22,22 +23,37 @@ from supportxl.workbook.theme import Formats
 class BuildContext:
     workbook: Workbook
     formats: Formats
-    dataset: Dataset
-    frame: pd.DataFrame  # the derived ticket table
-    template: ReportTemplate
-    events: pd.DataFrame  # the escalation log with step durations and ticket fields
+    model: ReportModel
     sheets: dict[str, Worksheet] = field(default_factory=dict)
     grids: dict[str, dict[str, Any]] = field(default_factory=dict)  # sheet -> grid key -> Grid
     values_only: set[str] = field(default_factory=set)  # KPIs written as values (compact workbooks)
     warnings: list[str] = field(default_factory=list)
-    _slices: dict[tuple, pd.DataFrame] = field(default_factory=dict, repr=False)
 
-    def slice(self, criteria: Sequence[Criterion]) -> pd.DataFrame:
-        """The tickets matching ``criteria``; each distinct slice is cut once per build."""
-        key = tuple(c.token for c in criteria)
-        if key not in self._slices:
-            self._slices[key] = self.frame[mask_of(self.frame, criteria)] if criteria else self.frame
-        return self._slices[key]
+    @property
+    def dataset(self) -> Dataset:
+        return self.model.dataset
+
+    @property
+    def template(self) -> ReportTemplate:
+        return self.model.template
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The derived ticket table."""
+        return self.model.frame
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """The escalation log with step durations and ticket fields."""
+        return self.model.events
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        return self.model.as_of
+
+    def value(self, kpi: Kpi, criteria: Sequence[Criterion] = ()) -> Value:
+        """``kpi`` over the slice, from the report model."""
+        return self.model.value(kpi, criteria)
 
     def write_formula(self, ws: Worksheet, row: int, col: int, formula: str, value: Any,
                       fmt=None, *, array: bool = False) -> None:
@@ -58,11 +74,10 @@ class BuildContext:
         """``kpi``'s formula over the slice (without '='), or None where it can only be a value."""
         if not self.compact:
             return kpi.formula(criteria)
-        make = CUBE_FORMULAS.get(kpi.key)
-        if make is None:
+        formula = cube_formula(kpi, criteria)
+        if formula is None:
             self.values_only.add(kpi.name)
-            return None
-        return make(criteria)
+        return formula
 
     def write_live(self, ws: Worksheet, row: int, col: int, formula: str | None, value: Any,
                    fmt=None, *, array: bool = False) -> None:
@@ -77,10 +92,14 @@ class BuildContext:
             ws.write_number(row, col, value, fmt)
 
     def write_kpi(self, ws: Worksheet, row: int, col: int, kpi: Kpi,
-                  criteria: Sequence[Criterion] = (), fmt=None) -> Any:
-        """Write ``kpi`` over the slice ``criteria`` as a live formula with its pandas value."""
-        value = kpi.compute(self.slice(criteria), self.template)
-        self.write_live(ws, row, col, self.kpi_formula(kpi, criteria), value,
-                        fmt if fmt is not None else self.formats.get("cell", kpi.fmt),
+                  criteria: Sequence[Criterion] = (), fmt=None) -> Value:
+        """Write ``kpi`` over the slice ``criteria`` as a live formula with the model's value;
+        "n/a" where the source lacks what the KPI needs."""
+        fmt = fmt if fmt is not None else self.formats.get("cell", kpi.fmt)
+        if self.model.unavailable(kpi):
+            ws.write_string(row, col, NOT_AVAILABLE, fmt)
+            return None
+        value = self.value(kpi, criteria)
+        self.write_live(ws, row, col, self.kpi_formula(kpi, criteria), value, fmt,
                         array=kpi.array and not self.compact)
         return value

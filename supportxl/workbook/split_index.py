@@ -5,14 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from supportxl.dataset import Dataset
 from supportxl.fileio import atomic_write
-from supportxl.metrics.kpis import kpi
-from supportxl.template import ReportTemplate
+from supportxl.metrics.kpis import Criterion, kpi
+from supportxl.model import ReportModel
 from supportxl.workbook.builder import WORKBOOK_OPTIONS, print_setup
 from supportxl.workbook.sheets.data import clean_text
 from supportxl.workbook.theme import Formats
@@ -22,13 +20,13 @@ INDEX_KPIS = ("tickets", "frt_median", "ttr_median", "resolution_compliance", "c
 INDEX_TABLE = "Slices"
 
 
-def write_index(dataset: Dataset, frame: pd.DataFrame, template: ReportTemplate, by: str,
-                slices: list[tuple[str, Path, np.ndarray]], out: Path) -> Path:
+def write_index(model: ReportModel, by: str, column: str, slices: list[tuple[str, Path]], out: Path) -> Path:
     """``out``: a table of the slices (value, link to its workbook, headline KPIs) and the total.
-    The KPIs are values computed by the same catalogue as the slices' cached values."""
+    The KPIs are the report model's values over each slice (``column`` equal to its value)."""
+    dataset, template = model.dataset, model.template
     start, end = dataset.period
     kpis = [kpi(k) for k in INDEX_KPIS]
-    total_tickets = len(frame)
+    total_tickets = len(model.frame)
 
     def write(path: str) -> None:
         workbook = xlsxwriter.Workbook(path, WORKBOOK_OPTIONS)
@@ -47,8 +45,8 @@ def write_index(dataset: Dataset, frame: pd.DataFrame, template: ReportTemplate,
             "name": INDEX_TABLE, "style": f.theme.table_style, "total_row": False,
             "columns": [{"header": h, "header_format": f.get("header")} for h in headers],
         })
-        rows = [(value, path.name, frame[mask]) for value, path, mask in slices]
-        rows.append(("All", None, frame))
+        rows = [(value, path.name, [Criterion(column, "", "", "==", value)]) for value, path in slices]
+        rows.append(("All", None, []))
         for i, (value, link, part) in enumerate(rows, start=top + 1):
             style = "total" if link is None else "plain"
             ws.write_string(i, 0, clean_text(pd.Series([value]), "Index", [])[0], f.get(style))
@@ -56,10 +54,11 @@ def write_index(dataset: Dataset, frame: pd.DataFrame, template: ReportTemplate,
                 ws.write_blank(i, 1, None, f.get(style))
             else:
                 ws.write_url(i, 1, f"external:{link}", f.get(style, font_color="primary", underline=1), link)
-            ws.write_number(i, 2, len(part) / total_tickets if total_tickets else 0, f.get(style, "percent"))
+            share = model.value(kpi("tickets"), part) / total_tickets if total_tickets else 0
+            ws.write_number(i, 2, share, f.get(style, "percent"))
             for j, item in enumerate(kpis, start=3):
-                value = item.value(part, template)
-                if value is None or (isinstance(value, float) and np.isnan(value)):
+                value = model.value(item, part)
+                if value is None:
                     ws.write_blank(i, j, None, f.get(style, item.fmt))
                 else:
                     ws.write_number(i, j, float(value), f.get(style, item.fmt))

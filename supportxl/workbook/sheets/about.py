@@ -8,7 +8,8 @@ from xlsxwriter.worksheet import Worksheet
 
 from supportxl import __version__
 from supportxl.metrics.kpis import CATALOGUE
-from supportxl.workbook.catalogue import SLICE_NAME
+from supportxl.model import RULES
+from supportxl.workbook.catalogue import PERIOD_NAME, SLICE_NAME
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.ranges import absolute, on_sheet
 
@@ -52,8 +53,8 @@ def write_about(ctx: BuildContext, ws: Worksheet, *, command: str | None, sheets
         ("Report", ctx.template.title),
         ("Produced by", f"supportxl {__version__}"),
         ("Data source", describe_source(manifest)),
-        ("Period", f"{start:%Y-%m-%d} to {end:%Y-%m-%d}"),
-        ("Data as of", f"{ctx.dataset.as_of:%Y-%m-%d %H:%M}"),
+        ("Period", f"{start:%d %b %Y} to {end:%d %b %Y}"),
+        ("Data as of", f"{ctx.as_of:%Y-%m-%d %H:%M}"),
         ("Tickets", f"{len(ctx.frame):,}"),
         ("Template", f"{ctx.template.name} ({ctx.template.source})"),
         ("Seed", str(manifest.get("seed", "not applicable"))),
@@ -73,6 +74,8 @@ def write_about(ctx: BuildContext, ws: Worksheet, *, command: str | None, sheets
     for label, value in rows:
         ws.write_string(row, 0, label, f.get("label"))
         ws.write_string(row, 1, value, f.get("wrap"))
+        if label == "Period":
+            ctx.workbook.define_name(PERIOD_NAME, "=" + on_sheet(ws.get_name(), absolute(row, 1)))
         row += 1
     if part:  # where 'supportxl send' finds which slice this workbook holds
         ctx.workbook.define_name(SLICE_NAME, "=" + on_sheet(ws.get_name(), absolute(row - 1, 1)))
@@ -97,6 +100,8 @@ def write_about(ctx: BuildContext, ws: Worksheet, *, command: str | None, sheets
         ws.write_string(row, 2, item.excel(), f.get("note"))
         row += 1
 
+    row = write_rules(ctx, ws, row + 1)
+
     if ctx.compact:
         row += 1
         ws.write_string(row, 0, "Compact workbook", f.get("section"))
@@ -118,6 +123,32 @@ def write_about(ctx: BuildContext, ws: Worksheet, *, command: str | None, sheets
         for warning in ctx.warnings:
             row += 1
             ws.write_string(row, 1, warning, f.get("wrap"))
+
+
+def write_rules(ctx: BuildContext, ws: Worksheet, row: int) -> int:
+    """How the numbers are counted, and the KPIs this source cannot give; returns the next row."""
+    f = ctx.formats
+    ws.write_string(row, 0, "How the numbers are counted", f.get("section"))
+    for label, text in RULES:
+        row += 1
+        ws.write_string(row, 0, label, f.get("label"))
+        ws.write_string(row, 1, text, f.get("wrap"))
+    row = write_unavailable(ctx, ws, row + 2)
+    return row
+
+
+def write_unavailable(ctx: BuildContext, ws: Worksheet, row: int) -> int:
+    """The KPIs shown as n/a, with why; returns the next free row."""
+    missing = ctx.model.unavailable_kpis()
+    if not missing:
+        return row
+    f = ctx.formats
+    ws.write_string(row, 0, "KPIs not available from this source", f.get("section"))
+    for item, reason in missing:
+        row += 1
+        ws.write_string(row, 0, item.name, f.get("label"))
+        ws.write_string(row, 1, f"n/a: {reason}", f.get("wrap"))
+    return row + 1
 
 
 def describe_source(manifest: dict) -> str:

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
-from supportxl.generate.params import PRIORITIES
-from supportxl.metrics.kpis import (Criterion, Kpi, backlog_at, backlog_at_formula, compare, equals,
-                                    kpi, mask_of, selected)
+from supportxl.schema import EVENT_COLUMN_BY_KEY, PRIORITIES
+from supportxl.metrics.kpis import Criterion, Kpi, backlog_at_formula, compare, equals, kpi, selected
 from supportxl.workbook.charts import dashboard_charts
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.grids import Dimension, Grid, crosstab, dimension, kpi_grid, write_label, write_title
@@ -42,7 +41,6 @@ FAR_PAST, FAR_FUTURE = pd.Timestamp("1900-01-01"), pd.Timestamp("2200-01-01")
 MAX_DATE_SERIAL = 2_958_465  # 9999-12-31
 CHART_KPIS = ("tickets", "resolution_breach_rate", "csat")  # monthly columns the charts draw
 SLA_OUTCOMES = ("resolved_within_target", "resolved_late", "open_within_target", "open_past_target")
-EVENT_HEADERS = {"month": "Month", "channel": "Channel", "priority": "Priority", "team": "Team"}
 PARETO_ACCOUNTS = 15
 
 
@@ -96,7 +94,7 @@ def _header(ctx: BuildContext, ws: Worksheet) -> None:
     ws.write_string(0, 0, ctx.template.title, f.get("title", font_size=20))
     source = describe_source(ctx.dataset.manifest)
     ws.write_string(1, 0, f"Period {start:%d %b %Y} to {end:%d %b %Y}  ·  Source: {source}  ·  "
-                          f"Data as of {ctx.dataset.as_of:%d %b %Y %H:%M}", f.get("subtitle"))
+                          f"Data as of {ctx.as_of:%d %b %Y %H:%M}", f.get("subtitle"))
     ws.write_string(2, 0, "Pick a month, channel, priority or team in the yellow cells: every card "
                           "and chart follows. Green meets the target on Settings, red misses it.",
                     f.get("note", text_wrap=False))
@@ -164,10 +162,12 @@ def _card(ctx: BuildContext, ws: Worksheet, top: int, left: int, item: Kpi, filt
     box = {"bg_color": "light", "align": "center", "valign": "vcenter"}
     ws.merge_range(top, left, top, right, item.name, f.get("label", **box, font_color="primary"))
     criteria = filters.criteria()
-    value = item.compute(ctx.slice(criteria), ctx.template)
-    ws.merge_range(top + 1, left, top + 1, right, "", f.get("plain", item.fmt, **box, bold=True, font_size=18))
-    ctx.write_live(ws, top + 1, left, ctx.kpi_formula(item, criteria), value,
-                   f.get("plain", item.fmt, **box, bold=True, font_size=18), array=item.array and not ctx.compact)
+    value_fmt = f.get("plain", item.fmt, **box, bold=True, font_size=18)
+    ws.merge_range(top + 1, left, top + 1, right, "", value_fmt)
+    value = ctx.write_kpi(ws, top + 1, left, item, criteria, value_fmt)
+    reason = ctx.model.unavailable(item)
+    if reason:
+        ws.write_comment(top + 1, left, f"Not available: {reason}")
     value_ref = cell(top + 1, left)
     ctx.workbook.define_name(CARD_NAME.format(item.key), "=" + on_sheet(ws.get_name(), absolute(top + 1, left)))
     ws.set_row(top + 1, 30)
@@ -202,17 +202,15 @@ def _change(ctx: BuildContext, ws: Worksheet, row: int, left: int, item: Kpi, fi
     f = ctx.formats
     base = filters.criteria(months=False)
     if item.key == "backlog":
-        subset = ctx.slice(base)
         now_f, before_f = (None, None) if ctx.compact else (
             backlog_at_formula(f"EDATE({filters.focus},1)", base)[1:],
             backlog_at_formula(f"EDATE({filters.previous},1)", base)[1:])
-        now = backlog_at(subset, filters.focus_month + pd.DateOffset(months=1))
-        before = backlog_at(subset, filters.focus_month)
+        now = ctx.model.backlog_at(filters.focus_month + pd.DateOffset(months=1), base)
+        before = ctx.model.backlog_at(filters.focus_month, base)
     else:
         focus = [*base, equals("month", filters.focus, filters.focus_month)]
         previous = [*base, equals("month", filters.previous, filters.previous_month)]
-        now = item.compute(ctx.slice(focus), ctx.template)
-        before = item.compute(ctx.slice(previous), ctx.template)
+        now, before = ctx.value(item, focus), ctx.value(item, previous)
         now_f, before_f = ctx.kpi_formula(item, focus), ctx.kpi_formula(item, previous)
     live = now_f is not None and before_f is not None
     if item.fmt == "percent":
@@ -287,11 +285,10 @@ def _month_end_backlog(ctx: BuildContext, ws: Worksheet, grid: Grid, months: Dim
     col = max(grid.columns.values()) + 1
     grid.columns["backlog_at_month_end"] = col
     ws.write_string(grid.header_row, col, "Backlog at month end", ctx.formats.get("header"))
-    subset = ctx.slice(base)
     for i, month in enumerate(months.values, start=grid.first_row):
         boundary = month + pd.offsets.MonthBegin(1)
         formula = None if ctx.compact else backlog_at_formula(f"EDATE({cell(i, 0, abs_col=True)},1)", base)
-        ctx.write_live(ws, i, col, formula, backlog_at(subset, boundary), ctx.formats.get("cell", "int"))
+        ctx.write_live(ws, i, col, formula, ctx.model.backlog_at(boundary, base), ctx.formats.get("cell", "int"))
 
 
 def _pareto(ctx: BuildContext, ws: Worksheet, top: int, left: int, base: list[Criterion]) -> Grid:
@@ -303,7 +300,7 @@ def _pareto(ctx: BuildContext, ws: Worksheet, top: int, left: int, base: list[Cr
     grid.columns["cumulative"] = col
     ws.write_string(top, col, "Cumulative share", f.get("header"))
     total = absolute(grid.total_row, tickets_col)
-    subset = ctx.slice(base)
+    subset = ctx.model.slice(base)
     counts = subset["account_id"].value_counts()
     running = 0
     for i, account in enumerate(accounts.values, start=grid.first_row):
@@ -322,14 +319,14 @@ def _stages(ctx: BuildContext, ws: Worksheet, top: int, left: int, base: list[Cr
     ws.write_string(top, left, "Escalation activity", f.get("header"))
     ws.write_string(top, left + 1, "Mean hours in step", f.get("header"))
     grid = Grid(ws.get_name(), top, top + 1, top + max(len(stages), 1), left, {"hours": left + 1})
-    subset = events[mask_of(events, base)] if len(events) else events
-    means = subset.groupby("activity")["hours_in_step"].mean() if len(subset) else pd.Series(dtype=float)
-    filters = "".join(f",EscalationLog[{EVENT_HEADERS[c.key]}],{c.countifs}" for c in base)
+    means = ctx.model.step_hours(base)["mean"]
+    filters = "".join(f",{EVENT_COLUMN_BY_KEY[c.key].ref},{c.countifs}" for c in base)
     for i, stage in enumerate(stages, start=top + 1):
         write_label(ctx, ws, i, left, stage, "text")
         mean = means.get(stage)
         ctx.write_formula(ws, i, left + 1,
-                          f'=IFERROR(AVERAGEIFS(EscalationLog[Hours in step],EscalationLog[Activity],'
+                          f'=IFERROR(AVERAGEIFS({EVENT_COLUMN_BY_KEY["hours_in_step"].ref},'
+                          f'{EVENT_COLUMN_BY_KEY["activity"].ref},'
                           f'{cell(i, left, abs_col=True)}{filters}),"")',
                           None if mean is None or pd.isna(mean) else float(mean), f.get("cell", "hours"))
     return grid

@@ -10,12 +10,11 @@ import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
 from supportxl.errors import SupportxlError
-from supportxl.metrics.columns import Column, ticket_columns
 from supportxl.metrics.cube import CUBE_COLUMNS, CUBE_TABLE, cube_frame
+from supportxl.schema import EVENT_SHEET_COLUMNS, SLA_COLUMN_BY_KEY, Column, ticket_columns
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.ranges import MAX_CELL_CHARS, MAX_DATA_ROWS, column_letter
 
-SLA_TABLE = "SLA"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "ns")
 _WIDTH_SAMPLE = 2_000
@@ -28,13 +27,6 @@ ACCOUNT_SHEET_COLUMNS = (
 AGENT_SHEET_COLUMNS = (
     Column("agent_id", "Agent ID"), Column("name", "Agent"), Column("team", "Team"),
     Column("location", "Location"), Column("hire_date", "Hire date", "date", 11),
-)
-EVENT_SHEET_COLUMNS = (
-    Column("ticket_id", "Ticket ID", "id", 11), Column("step", "Step", "int", 6),
-    Column("timestamp", "Timestamp", "datetime", 17), Column("stakeholder", "Stakeholder"),
-    Column("counterpart", "Counterpart"), Column("activity", "Activity"),
-    Column("hours_in_step", "Hours in step", "hours", 11), Column("month", "Month", "month", 10),
-    Column("channel", "Channel"), Column("priority", "Priority"), Column("team", "Team"),
 )
 
 FormulaFn = Callable[[int], str]  # sheet row (0-based) -> formula
@@ -127,20 +119,21 @@ def write_tickets(ctx: BuildContext, ws: Worksheet) -> None:
         return f"${letters[key]}{row + 1}"
 
     def lookup(field: str, row: int, missing: str) -> str:
-        return (f'IFERROR(INDEX({SLA_TABLE}[{field}],MATCH({ref("priority", row)},'
-                f'{SLA_TABLE}[Priority],0)),{missing})')
+        return (f'IFERROR(INDEX({SLA_COLUMN_BY_KEY[field].ref},MATCH({ref("priority", row)},'
+                f'{SLA_COLUMN_BY_KEY["priority"].ref},0)),{missing})')
 
     def breached(clock: str, target: str) -> FormulaFn:
-        return lambda r: f'=IF({ref(target, r)}="",0,IF({ref(clock, r)}>{ref(target, r)},1,0))'
+        # No target (a priority the SLA table does not list): neither breached nor met.
+        return lambda r: f'=IF({ref(target, r)}="","",IF({ref(clock, r)}>{ref(target, r)},1,0))'
 
     formulas: dict[str, FormulaFn] = {
-        "response_target": lambda r: "=" + lookup("First response target (h)", r, '""'),
-        "resolution_target": lambda r: "=" + lookup("Resolution target (h)", r, '""'),
+        "response_target": lambda r: "=" + lookup("first_response_hours", r, '""'),
+        "resolution_target": lambda r: "=" + lookup("resolution_hours", r, '""'),
         "response_breached": breached("response_clock", "response_target"),
         "resolution_breached": breached("resolution_clock", "resolution_target"),
         "hours_over_target": lambda r: (f'=IF({ref("resolution_target", r)}="",0,'
                                         f'MAX(0,{ref("resolution_clock", r)}-{ref("resolution_target", r)}))'),
-        "breach_cost": lambda r: f'={ref("hours_over_target", r)}*' + lookup("Cost per breach hour", r, "0"),
+        "breach_cost": lambda r: f'={ref("hours_over_target", r)}*' + lookup("cost_per_breach_hour", r, "0"),
     }
     write_table(ctx, ws, ctx.frame, columns, "Tickets", formulas)
     # Rows whose resolution SLA is breached are tinted, live: the rule reads the formula column.
@@ -164,4 +157,4 @@ def write_escalation_log(ctx: BuildContext, ws: Worksheet) -> None:
 def write_aggregates(ctx: BuildContext, ws: Worksheet) -> None:
     """The Cube table a compact workbook's formulas read: tickets summed by month, channel,
     priority and team."""
-    write_table(ctx, ws, cube_frame(ctx.frame, ctx.template.csat_good_threshold), CUBE_COLUMNS, CUBE_TABLE)
+    write_table(ctx, ws, cube_frame(ctx.frame, ctx.model.evaluator.policy), CUBE_COLUMNS, CUBE_TABLE)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
-from supportxl.generate.params import TIERS
+from supportxl.schema import TIERS
 from supportxl.metrics.kpis import compare, equals, kpi
 from supportxl.workbook.charts import escalation_charts
 from supportxl.workbook.context import BuildContext
@@ -60,9 +60,7 @@ def write_escalations(ctx: BuildContext, ws: Worksheet) -> dict[str, Grid]:
         ws.write_string(row, j, label, f.get("header"))
     grid = Grid(ws.get_name(), row, row + 1, row + max(len(stages), 1), 0,
                 {key: j for j, (key, _, _) in enumerate(stats, start=1)})
-    hours = events.dropna(subset=["hours_in_step"]).groupby("activity")["hours_in_step"]
-    values = {"count": hours.size(), "mean": hours.mean(), "median": hours.median(),
-              "p90": hours.quantile(0.9)}
+    values = ctx.model.step_hours()
     for i, stage in enumerate(stages, start=row + 1):
         write_label(ctx, ws, i, 0, stage, "text")
         for j, (key, _, fmt) in enumerate(stats, start=1):

@@ -6,7 +6,8 @@ from xlsxwriter.worksheet import Worksheet
 
 from supportxl.metrics.insights import findings
 from supportxl.workbook.context import BuildContext
-from supportxl.workbook.ranges import cell, on_sheet
+from supportxl.workbook.catalogue import FINDINGS_NAME
+from supportxl.workbook.ranges import area, cell, on_sheet
 
 HEADERS = (("Rank", 6), ("Finding", 22), ("What the data shows", 60), ("Evidence", 18),
            ("Recommendation", 50), ("Expected effect", 34))
@@ -14,7 +15,7 @@ HEADERS = (("Rank", 6), ("Finding", 22), ("What the data shows", 60), ("Evidence
 
 def write_insights(ctx: BuildContext, ws: Worksheet) -> list:
     f = ctx.formats
-    found = findings(ctx.frame, ctx.events, ctx.template)
+    found = findings(ctx.model)
     ws.write_string(0, 0, "Insights", f.get("title"))
     ws.write_string(1, 0, "Computed from this workbook's data, most important first. Every number "
                           "comes from the data; the evidence links to the grid it is read from.",
@@ -40,5 +41,7 @@ def write_insights(ctx: BuildContext, ws: Worksheet) -> list:
             ws.write_string(row, 3, sheet, wrap)
         ws.write_string(row, 4, finding.recommendation, wrap)
         ws.write_string(row, 5, finding.effect[0].upper() + finding.effect[1:] + ".", wrap)
+    if found:
+        ctx.workbook.define_name(FINDINGS_NAME, "=" + on_sheet(ws.get_name(), area(4, 1, 3 + len(found), 2)))
     ws.freeze_panes(4, 0)
     return found

@@ -10,6 +10,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from supportxl.ingest.report import Finding
 from supportxl.workbook.context import BuildContext
+from supportxl.workbook.sheets.about import write_unavailable
 
 QUALITY_TABLE = "DataQuality"
 FINDING_HEADERS = ("Severity", "Problem", "Column", "Count", "What was done", "Examples (row, column: value)")
@@ -62,6 +63,7 @@ def write_quality(ctx: BuildContext, ws: Worksheet) -> None:
                           (5, finding.examples_text())):
             ws.write_string(i, col, text, f.get("wrap"))
         ws.write_number(i, 3, finding.count, f.get("plain", "int"))
+    write_unavailable(ctx, ws, top + max(len(findings), 1) + 2)
     ws.freeze_panes(top + 1, 0)
 
 

@@ -7,12 +7,12 @@ import dataclasses
 from xlsxwriter.worksheet import Worksheet
 
 from supportxl.dataset import STATED_BUSINESS_HOURS
-from supportxl.generate.params import PRIORITIES
+from supportxl.schema import PRIORITIES, SLA_COLUMNS, SLA_TABLE
 from supportxl.metrics.derive import data_calendar
-from supportxl.metrics.kpis import CSAT_GOOD_NAME
+from supportxl.metrics.kpis import AS_OF_NAME, CSAT_GOOD_NAME
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.ranges import absolute, on_sheet
-from supportxl.workbook.sheets.data import SLA_TABLE, excel_serial
+from supportxl.workbook.sheets.data import excel_serial
 
 TARGET_LABELS = {
     "resolution_compliance": ("Resolution SLA % target", "percent"),
@@ -24,7 +24,6 @@ TARGET_LABELS = {
     "median_first_response_hours": ("Median first response target (h)", "hours"),
     "median_resolution_hours": ("Median resolution target (h)", "hours"),
 }
-AS_OF_NAME = "ReportAsOf"
 TARGETS_TABLE = "Targets"
 
 
@@ -48,8 +47,7 @@ def write_settings(ctx: BuildContext, ws: Worksheet) -> None:
     top = 4
     ws.add_table(top, 0, top + len(PRIORITIES), 3, {
         "name": SLA_TABLE, "style": f.theme.table_style,
-        "columns": [{"header": h, "header_format": f.get("header")} for h in (
-            "Priority", "First response target (h)", "Resolution target (h)", "Cost per breach hour")],
+        "columns": [{"header": c.header, "header_format": f.get("header")} for c in SLA_COLUMNS],
     })
     for i, priority in enumerate(PRIORITIES, start=top + 1):
         ws.write_string(i, 0, priority, f.get("label"))
@@ -82,7 +80,7 @@ def write_settings(ctx: BuildContext, ws: Worksheet) -> None:
     ws.write_string(row, 0, "Report", f.get("section"))
     row += 1
     ws.write_string(row, 0, "Data as of", f.get("label"))
-    ws.write_number(row, 1, excel_serial(ctx.dataset.as_of), f.get("plain", "datetime"))
+    ws.write_number(row, 1, excel_serial(ctx.as_of), f.get("plain", "datetime"))
     ctx.workbook.define_name(AS_OF_NAME, "=" + on_sheet(sheet, absolute(row, 1)))
     row += 1
     ws.write_string(row, 0, "SLA clock", f.get("label"))

@@ -5,13 +5,12 @@ from __future__ import annotations
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
-from supportxl.generate.params import PRIORITIES
-from supportxl.metrics.derive import WEEKDAY_LABELS
-from supportxl.metrics.kpis import Kpi, backlog_at, backlog_at_formula, compare, kpi
+from supportxl.schema import PRIORITIES, WEEKDAY_LABELS
+from supportxl.metrics.kpis import Kpi, backlog_at_formula, compare, kpi, literal_criterion, needs_literal
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.grids import Dimension, Grid, crosstab, dimension, kpi_grid, write_title
 from supportxl.workbook.ranges import absolute, area, cell
-from supportxl.workbook.sheets.settings import AS_OF_NAME, target_name
+from supportxl.workbook.sheets.settings import target_name
 
 AGING_BUCKETS = ((0, 2), (3, 5), (6, 10), (11, 20), (21, 30), (31, None))
 OPEN_ENDED_DAYS = 100_000  # upper bound of the last aging bucket
@@ -21,7 +20,7 @@ TREND_KPIS = ("tickets", "frt_mean", "frt_median", "frt_p90", "ttr_mean", "ttr_m
 SEGMENT_KPIS = ("tickets", "ttr_mean", "ttr_median", "resolution_compliance", "csat",
                 "escalation_rate", "breach_cost")
 SLA_KPIS = ("tickets", "resolved_within_target", "resolved_late", "open_within_target",
-            "open_past_target", "response_compliance", "resolution_compliance",
+            "open_past_target", "no_target", "response_compliance", "resolution_compliance",
             "hours_over_target", "breach_cost")
 ACCOUNT_KPIS = ("tickets", "ttr_mean", "resolution_compliance", "csat", "escalation_rate", "breach_cost")
 AGENT_KPIS = ("tickets", "frt_mean", "ttr_mean", "csat", "resolution_breach_rate")
@@ -114,9 +113,9 @@ def write_trend(ctx: BuildContext, ws: Worksheet) -> Grid:
     for i, month in enumerate(months.values, start=grid.first_row):
         boundary = month + pd.offsets.MonthBegin(1)
         formula = None if ctx.compact else backlog_at_formula(f"EDATE({cell(i, 0, abs_col=True)},1)")
-        ctx.write_live(ws, i, backlog_col, formula, backlog_at(ctx.frame, boundary), fmt)
-    ctx.write_live(ws, grid.total_row, backlog_col, None if ctx.compact else backlog_at_formula(AS_OF_NAME),
-                   backlog_at(ctx.frame, ctx.dataset.as_of), ctx.formats.get("total", "int"))
+        ctx.write_live(ws, i, backlog_col, formula, ctx.model.backlog_at(boundary), fmt)
+    # The total is the backlog itself: open at the as-of moment, by the one open rule.
+    ctx.write_kpi(ws, grid.total_row, backlog_col, kpi("backlog"), (), ctx.formats.get("total", "int"))
     _rate_formats(ctx, ws, grid, kpis)
     _widths(ws, 12)
     ws.set_row(grid.header_row, 42)
@@ -142,7 +141,8 @@ def write_channels(ctx: BuildContext, ws: Worksheet) -> dict[str, Grid]:
 def write_sla(ctx: BuildContext, ws: Worksheet) -> Grid:
     """Priority x SLA outcome, with breach hours and the breach cost proxy."""
     row = write_title(ctx, ws, 0, 0, "SLA outcome by priority",
-                      "Open tickets past their target count as breached. Targets and costs: Settings.")
+                      "Open tickets past their target count as breached; tickets without a target "
+                      "are left out of the SLA %. Targets and costs: Settings.")
     kpis = _kpis(SLA_KPIS)
     grid = kpi_grid(ctx, ws, row + 1, 0, dimension(ctx.frame, "priority", "Priority", order=PRIORITIES), kpis)
     _rate_formats(ctx, ws, grid, kpis)
@@ -228,11 +228,13 @@ def write_agents_summary(ctx: BuildContext, ws: Worksheet) -> Grid:
     team_means = volume.groupby(team_of.reindex(volume.index)).mean()
     teams = area(grid.first_row, team_col, grid.last_row, team_col)
     tickets = area(grid.first_row, tickets_col, grid.last_row, tickets_col)
+    literal = any(needs_literal(team) for team in team_means.index)
     for i, agent in enumerate(agents.values, start=grid.first_row):
         team = str(team_of[agent])
         ws.write_string(i, team_col, team, f.get("cell"))
+        same_team = literal_criterion(cell(i, team_col)) if literal else cell(i, team_col)
         ctx.write_formula(ws, i, load_col,
-                          f"=IFERROR({cell(i, tickets_col)}/AVERAGEIFS({tickets},{teams},{cell(i, team_col)}),\"\")",
+                          f"=IFERROR({cell(i, tickets_col)}/AVERAGEIFS({tickets},{teams},{same_team}),\"\")",
                           float(volume[agent] / team_means[team]), f.get("cell", "share"))
     _rate_formats(ctx, ws, grid, kpis)
     colour_scale(ctx, ws, grid.first_row, load_col, grid.last_row, load_col, None)
