@@ -186,6 +186,12 @@ class ReportModel:
         """Tickets in the slice open at ``boundary``: created before it, not resolved before it."""
         return backlog_at(self.slice(criteria), boundary)
 
+    def resolved_between(self, start: pd.Timestamp, end: pd.Timestamp,
+                         criteria: Sequence[Criterion] = ()) -> int:
+        """Tickets in the slice resolved at or after ``start`` and before ``end``."""
+        resolved = self.slice(criteria)["resolved_at"]
+        return int(((resolved >= start) & (resolved < end)).sum())
+
     def step_hours(self, criteria: Sequence[Criterion] = ()) -> pd.DataFrame:
         """Hours in each escalation step of the events in the slice, by activity: the number of
         timed steps, their mean, median, P90 and sum."""
@@ -203,6 +209,13 @@ class ReportModel:
     def unavailable_kpis(self) -> list[tuple[Kpi, str]]:
         """Every catalogue KPI this source cannot give, with the reason."""
         return [(item, reason) for item in CATALOGUE if (reason := self.unavailable(item))]
+
+
+def last_complete_month(as_of: pd.Timestamp, maturity_days: int) -> pd.Timestamp:
+    """The last month that ended at least ``maturity_days`` before the as-of time: what a
+    month-on-month comparison looks at (a younger month still has tickets maturing)."""
+    mature = as_of - pd.Timedelta(days=maturity_days)
+    return pd.Timestamp(mature.year, mature.month, 1) - pd.DateOffset(months=1)
 
 
 def plan(dataset: Dataset, template: ReportTemplate) -> ReportModel:

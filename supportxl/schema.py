@@ -30,19 +30,25 @@ OPEN_RULE = ("A ticket is open at a moment when it was created at or before it a
 
 DEFAULT_FIRST_RESPONSE_HOURS = {"Critical": 1.0, "High": 4.0, "Medium": 8.0, "Low": 24.0}
 DEFAULT_RESOLUTION_HOURS = {"Critical": 4.0, "High": 12.0, "Medium": 24.0, "Low": 48.0}
-DEFAULT_COST_PER_BREACH_HOUR = {"Critical": 250.0, "High": 120.0, "Medium": 60.0, "Low": 30.0}
+# The breach cost estimate: a cost per breached ticket, plus a cost per hour over the target
+# for at most BREACH_HOURS_CAP hours a ticket (so a stalled ticket does not count forever).
+DEFAULT_COST_PER_BREACH = {"Critical": 400.0, "High": 150.0, "Medium": 60.0, "Low": 25.0}
+DEFAULT_COST_PER_BREACH_HOUR = {"Critical": 40.0, "High": 15.0, "Medium": 5.0, "Low": 2.0}
+DEFAULT_BREACH_HOURS_CAP = 24.0
 
 
 @dataclass(frozen=True)
 class SlaPolicy:
-    """Targets in hours per priority, and what an hour over the resolution target costs.
+    """Targets in hours per priority, and what breaching the resolution target costs.
 
     A ticket whose priority has no target is "no target": it is left out of SLA percentages.
     """
 
     first_response_hours: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FIRST_RESPONSE_HOURS))
     resolution_hours: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RESOLUTION_HOURS))
+    cost_per_breach: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_COST_PER_BREACH))
     cost_per_breach_hour: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_COST_PER_BREACH_HOUR))
+    breach_hours_cap: float = DEFAULT_BREACH_HOURS_CAP  # hours over target charged per ticket, at most
 
 
 # --- fields a source may lack ----------------------------------------------------------
@@ -146,7 +152,7 @@ TICKET_SHEET_COLUMNS: tuple[Column, ...] = (
     Column("response_breached", "Response breached", "int", 10, formula=True),
     Column("resolution_breached", "Resolution breached", "int", 10, formula=True),
     Column("hours_over_target", "Hours over target", "hours", 10, formula=True),
-    Column("breach_cost", "Breach cost", "currency", 11, formula=True),
+    Column("breach_cost", "Breach cost (est.)", "currency", 11, formula=True),
 )
 BUSINESS_HOUR_KEYS = ("frt_business_hours", "ttr_business_hours")
 TICKET_COLUMN_BY_KEY = {c.key: c for c in TICKET_SHEET_COLUMNS}
@@ -164,7 +170,8 @@ EVENT_COLUMN_BY_KEY = {c.key: c for c in EVENT_SHEET_COLUMNS}
 SLA_COLUMNS: tuple[Column, ...] = tuple(Column(*spec, table=SLA_TABLE) for spec in (
     ("priority", "Priority"), ("first_response_hours", "First response target (h)", "hours"),
     ("resolution_hours", "Resolution target (h)", "hours"),
-    ("cost_per_breach_hour", "Cost per breach hour", "currency"),
+    ("cost_per_breach", "Cost per breached ticket", "currency"),
+    ("cost_per_breach_hour", "Cost per hour over target", "currency"),
 ))
 SLA_COLUMN_BY_KEY = {c.key: c for c in SLA_COLUMNS}
 

@@ -18,7 +18,7 @@ from supportxl.metrics.calendar import BusinessCalendar
 from supportxl.metrics.kpis import KPIS
 from supportxl.paths import TEMPLATES_DIR
 from supportxl.schema import PRIORITIES, SlaPolicy
-from supportxl.workbook.catalogue import (CHART_NAMES, COMPACT_CHARTS, COMPACT_REQUIRED_SHEETS,
+from supportxl.workbook.catalogue import (CHART_NAMES, COMPACT_CHARTS, COMPACT_REQUIRED_SHEETS, DEFAULT_CHARTS,
                                           COMPACT_SHEETS, DEFAULT_CARDS, MAX_CARDS, READS_ESCALATION_LOG,
                                           REQUIRED_SHEETS, SHEET_CHOICES, SHEET_NAMES)
 from supportxl.workbook.theme import NUMBER_FORMATS, Theme
@@ -47,12 +47,14 @@ class ReportTemplate:
     description: str = "Everything: dashboard, summaries, escalations, insights and the data."
     csat_good_threshold: int = 4
     top_accounts: int = 25
+    maturity_days: int = 7  # days after its end before a month counts as complete (cards compare it)
+    paper: str = "auto"  # "letter", "a4", or "auto": Letter where the data's locale uses it
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     targets: Targets = field(default_factory=Targets)
     calendar: BusinessCalendar | None = None
     sheets: tuple[str, ...] = SHEET_NAMES
     cards: tuple[str, ...] = DEFAULT_CARDS
-    charts: tuple[str, ...] = CHART_NAMES
+    charts: tuple[str, ...] = DEFAULT_CHARTS
     theme: Theme = field(default_factory=Theme)
     compact: bool = False  # formulas over an aggregate table instead of the ticket rows
     source: str = "built-in defaults"
@@ -129,6 +131,7 @@ def shipped_templates() -> list[str]:
 def validate_template(template: ReportTemplate, source: str) -> None:
     for name, table in (("sla.first_response_hours", template.sla.first_response_hours),
                         ("sla.resolution_hours", template.sla.resolution_hours),
+                        ("sla.cost_per_breach", template.sla.cost_per_breach),
                         ("sla.cost_per_breach_hour", template.sla.cost_per_breach_hour)):
         unknown = [k for k in table if k not in PRIORITIES]
         missing = [k for k in PRIORITIES if k not in table]
@@ -140,6 +143,13 @@ def validate_template(template: ReportTemplate, source: str) -> None:
         for key, value in table.items():
             if value < 0 or (value == 0 and "cost" not in name):
                 raise ParameterError(f"{source}: {name}.{key} must be above 0, found {value}.")
+    if template.paper not in ("auto", "letter", "a4"):
+        raise ParameterError(f"{source}: paper must be auto, letter or a4, found {template.paper!r}.")
+    if not 0 <= template.maturity_days <= 60:
+        raise ParameterError(f"{source}: maturity_days must be between 0 and 60, found {template.maturity_days}.")
+    if not template.sla.breach_hours_cap >= 0:
+        raise ParameterError(f"{source}: sla.breach_hours_cap must be 0 or more hours, found "
+                             f"{template.sla.breach_hours_cap}.")
     if not 1 <= template.csat_good_threshold <= 5:
         raise ParameterError(
             f"{source}: csat_good_threshold must be between 1 and 5, found {template.csat_good_threshold}."

@@ -70,8 +70,10 @@ def test_cards_are_coloured_against_targets(book):
     rules = {str(rng.sqref): [r.formula[0] for r in rng.rules] for rng in ws.conditional_formatting}
     assert rules["J8"] == ["AND(ISNUMBER(J8),J8>=Target_resolution_compliance)",
                            "AND(ISNUMBER(J8),J8<Target_resolution_compliance)"]
-    assert rules["A14"] == ["AND(ISNUMBER(A14),A14<=Target_escalation_rate)",
-                            "AND(ISNUMBER(A14),A14>Target_escalation_rate)"]
+    assert rules["A14"] == ["AND(ISNUMBER(A14),A14>=Target_response_compliance)",
+                            "AND(ISNUMBER(A14),A14<Target_response_compliance)"]
+    assert rules["G14"] == ["AND(ISNUMBER(G14),G14<=Target_escalation_rate)",
+                            "AND(ISNUMBER(G14),G14>Target_escalation_rate)"]
 
 
 def _chart_parts(path):
@@ -81,9 +83,9 @@ def _chart_parts(path):
         return {name: book.read(f"xl/charts/{name}").decode() for name in charts}
 
 
-def test_nine_native_charts_over_non_empty_ranges(small_workbook, values):
+def test_eight_native_charts_over_non_empty_ranges(small_workbook, values):
     charts = _chart_parts(small_workbook)
-    assert len(charts) == 9
+    assert len(charts) == 8
     for name, xml in charts.items():
         assert xml.count("<c:title>") >= 1, name
         refs = re.findall(r"<c:f>(.*?)</c:f>", xml)
@@ -100,8 +102,34 @@ def test_nine_native_charts_over_non_empty_ranges(small_workbook, values):
     kinds = " ".join(charts.values())
     for element in ("<c:barChart>", "<c:lineChart>", "<c:doughnutChart>", "<c:scatterChart>"):
         assert element in kinds
-    assert kinds.count("<c:valAx>") >= 9  # every chart has a value axis with a title
-    assert 'c:grouping val="stacked"' in kinds
+    assert kinds.count("<c:valAx>") >= 8  # every chart has a value axis with a title
+    assert 'c:grouping val="percentStacked"' in kinds  # SLA outcome: every priority on one scale
+
+
+def test_rate_axes_run_from_0_to_100_percent(small_workbook):
+    """A rate axis that starts at 83 % makes a 3-point move look huge: every one is 0-100 %."""
+    rate_axes = 0
+    for name, xml in _chart_parts(small_workbook).items():
+        for axis in re.findall(r"<c:valAx>.*?</c:valAx>", xml, re.S):
+            code = re.search(r'<c:numFmt formatCode="([^"]*)"', axis)
+            if code is None or "%" not in code.group(1) or "percentStacked" in xml:
+                continue
+            rate_axes += 1
+            assert '<c:max val="1"/>' in axis and '<c:min val="0"/>' in axis, name
+    assert rate_axes >= 4  # breach rate, CSAT trend, agent CSAT, cumulative share
+
+
+def test_changes_say_what_they_compare(values, small_dataset):
+    """With Month = (All), the cards compare the last complete month with the one before."""
+    wv = values["Dashboard"]
+    assert small_dataset.as_of == pd.Timestamp("2026-01-01")  # December is still maturing
+    labels = {wv.cell(r, c).value for r in (10, 16) for c in (3, 6, 9, 12, 15)}
+    assert labels == {"Nov vs Oct"}
+    lists = values["Lists"]
+    helpers = {lists.cell(1, c).value: lists.cell(2, c).value for c in range(6, 12)}
+    assert helpers["Focus month"] == pd.Timestamp("2025-11-01")
+    assert helpers["Previous month"] == pd.Timestamp("2025-10-01")
+    assert helpers["Comparison"] == "Nov vs Oct"
 
 
 def test_sparklines_on_every_card(small_workbook):
@@ -141,8 +169,13 @@ def test_filters_recalculate_to_pandas_on_the_filtered_tickets(small_dataset, sm
     frame = derive_tickets(small_dataset, template)
     subset = frame[(frame["month"] == march) & (frame["channel"] == "Email") & (frame["team"] == "Tier 1")]
     assert 20 < len(subset) < len(frame) / 10
+    # The Backlog card counts what was open at the end of March, whenever it was created.
+    filtered = frame[(frame["channel"] == "Email") & (frame["team"] == "Tier 1")]
+    april = pd.Timestamp("2025-04-01")
+    open_at_march_end = int(((filtered["created_at"] < april)
+                             & ~(filtered["resolved_at"] < april)).sum())
     for ref, key in zip(CARD_CELLS, CARD_KPIS):
-        expected = kpi_value(key, subset, template)
+        expected = open_at_march_end if key == "backlog" else kpi_value(key, subset, template)
         got = wv[ref].value
         if expected is None:
             assert got in (None, ""), key

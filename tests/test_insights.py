@@ -29,6 +29,11 @@ def year(year_dataset):
     return by_key(year_dataset)
 
 
+def findings_ranked(year):
+    found, _, _ = year
+    return sorted(found.values(), key=lambda f: (-f.score, f.key))
+
+
 def test_planted_effects_of_the_baseline_are_found(year, year_dataset):
     found, _, _ = year
     planted = year_dataset.manifest["planted_effects"]
@@ -52,8 +57,28 @@ def test_numbers_equal_independent_pandas(year, year_dataset):
     gap = means["Healthcare"] / ttr.mean() - 1
     assert found["industries"].numbers["slowest_gap"] == pytest.approx(gap, rel=1e-6)
     assert f"{gap:+.0%} against the {ttr.mean():,.1f} h average" in found["industries"].sentence
+    # Workload: agents against their own team only (the team each agent works for).
+    team = t.groupby("agent")["team"].agg(lambda s: s.value_counts().index[0])
     load = t["agent"].value_counts()
-    assert found["workload"].numbers["cv"] == pytest.approx(load.std(ddof=0) / load.mean())
+    per_team = load.groupby(team.reindex(load.index)).agg(lambda s: s.std(ddof=0) / s.mean())
+    workload = found["workload"].numbers
+    assert workload["team"] == per_team.idxmax()
+    assert workload["cv"] == pytest.approx(per_team.max())
+    assert team[workload["busiest"]] == team[workload["quietest"]] == workload["team"]
+    # Targets: the misses the Dashboard shows in red come first, with their numbers.
+    first = findings_ranked(year)[0]
+    assert first.key == "targets_missed"
+    breached = t["resolved_at"].isna() | ((t["resolved_at"] - t["created_at"]).dt.total_seconds() / 3600
+                                          > t["priority"].map(TEMPLATE.sla.resolution_hours))
+    open_clock = (year_dataset.as_of - t["created_at"]).dt.total_seconds() / 3600
+    breached = np.where(t["resolved_at"].isna(), open_clock > t["priority"].map(TEMPLATE.sla.resolution_hours),
+                        breached)
+    compliance = 1 - breached.mean()
+    assert compliance < TEMPLATE.targets.resolution_compliance
+    assert "resolution_compliance" in first.numbers["missed"]
+    assert f"Resolution SLA % {compliance:.1%} (target 80.0%)" in first.sentence
+    short = int(np.ceil((TEMPLATE.targets.resolution_compliance - compliance) * len(t) - 1e-9))
+    assert f"{short:,} more tickets resolved within target" in first.effect
     monday = (t["created_at"].dt.day_of_week == 0).mean()
     assert found["peak_times"].numbers["weekday"] == "Monday"
     assert found["peak_times"].numbers["weekday_share"] == pytest.approx(monday)

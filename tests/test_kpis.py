@@ -14,7 +14,9 @@ from supportxl.template import load_template
 TEMPLATE = load_template()
 RESOLUTION = {"Critical": 4.0, "High": 12.0, "Medium": 24.0, "Low": 48.0}
 RESPONSE = {"Critical": 1.0, "High": 4.0, "Medium": 8.0, "Low": 24.0}
-COST = {"Critical": 250.0, "High": 120.0, "Medium": 60.0, "Low": 30.0}
+PER_BREACH = {"Critical": 400.0, "High": 150.0, "Medium": 60.0, "Low": 25.0}
+PER_HOUR_OVER = {"Critical": 40.0, "High": 15.0, "Medium": 5.0, "Low": 2.0}
+CHARGED_HOURS_CAP = 24.0
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +69,10 @@ def test_sla_and_cost(raw, frame):
     assert value("resolution_compliance", frame) == pytest.approx(1 - res_breach.mean(), abs=1e-9)
     assert value("response_breach_rate", frame) == pytest.approx(resp_breach.mean(), abs=1e-9)
     over = (raw["res_clock"] - raw["priority"].map(RESOLUTION)).clip(lower=0)
-    assert value("breach_cost", frame) == pytest.approx((over * raw["priority"].map(COST)).sum(), rel=1e-6)
+    cost = np.where(res_breach, raw["priority"].map(PER_BREACH)
+                    + raw["priority"].map(PER_HOUR_OVER) * np.minimum(over, CHARGED_HOURS_CAP), 0.0)
+    assert value("breach_cost", frame) == pytest.approx(cost.sum(), rel=1e-6)
+    assert value("breach_cost", frame) < 3_000_000  # an estimate a finance person accepts, not $71 M
     resolved = raw["resolved_at"].notna()
     assert value("resolved_late", frame) == int((resolved & res_breach).sum())
     assert value("open_past_target", frame) == int((~resolved & res_breach).sum())

@@ -36,7 +36,7 @@ def test_tickets_table(book, small_dataset):
     assert table.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}{len(small_dataset.tickets) + 1}"
     headers = [c.value for c in ws[1]]
     assert headers[:4] == ["Ticket ID", "Created", "First response", "Resolved"]
-    assert "Resolution breached" in headers and "Breach cost" in headers
+    assert "Resolution breached" in headers and "Breach cost (est.)" in headers
     assert "Resolution (bh)" not in headers  # no business calendar in the default template
     assert ws.freeze_panes == "A2"
     assert ws["B2"].number_format == "yyyy-mm-dd hh:mm"

@@ -43,18 +43,43 @@ def _measure_format(measure: Count | Sum) -> str:
         column(measure.key).fmt == "hours" else "int"
 
 
+# Tickets resolved in a row's month (whatever month they were created in): with the tickets
+# created, it gives the backlog at any month's end under the filters.
+RESOLVED_IN_MONTH = "Resolved in month"
 CUBE_COLUMNS = tuple([column(key) for key in CUBE_DIMS] + [
-    Column(m.label, m.label, _measure_format(m), table=CUBE_TABLE) for m in CUBE_MEASURES])
+    Column(m.label, m.label, _measure_format(m), table=CUBE_TABLE) for m in CUBE_MEASURES]
+    + [Column(RESOLVED_IN_MONTH, RESOLVED_IN_MONTH, "int", table=CUBE_TABLE)])
 
 
 def cube_frame(frame: pd.DataFrame, policy: Policy) -> pd.DataFrame:
-    """The tickets summed by month, channel, priority and team (sorted, so output is stable)."""
+    """The tickets summed by month, channel, priority and team (sorted, so output is stable):
+    by the month they were created in, and their resolutions by the month they happened in."""
     measures = pd.DataFrame({m.label: m.rows(frame, policy) for m in CUBE_MEASURES}, index=frame.index)
-    grouped = measures.groupby([frame[d] for d in CUBE_DIMS], sort=True).sum().reset_index()
+    created = measures.groupby([frame[d] for d in CUBE_DIMS], sort=True).sum()
+    resolved = frame[frame["resolved_at"].notna()]
+    resolved_month = resolved["resolved_at"].dt.to_period("M").dt.to_timestamp().rename("month")
+    resolutions = resolved.groupby([resolved_month, *(resolved[d] for d in CUBE_DIMS[1:])], sort=True).size()
+    grouped = created.join(resolutions.rename(RESOLVED_IN_MONTH), how="outer").fillna(0).reset_index()
     for m in CUBE_MEASURES:
         if _measure_format(m) == "int":
             grouped[m.label] = grouped[m.label].round().astype(np.int64)
+    grouped[RESOLVED_IN_MONTH] = grouped[RESOLVED_IN_MONTH].astype(np.int64)
     return grouped
+
+
+def cube_resolved_in_month_formula(month_ref: str, criteria: Sequence[Criterion] = ()) -> str:
+    """Tickets (in the slice) resolved in the month in ``month_ref``, from the cube."""
+    in_month = Criterion("month", month_ref, "", "==", None)
+    return "=" + _sum(Count(RESOLVED_IN_MONTH), [*criteria, in_month])
+
+
+def cube_backlog_at_formula(boundary_ref: str, criteria: Sequence[Criterion] = ()) -> str:
+    """Tickets (in the slice) open at the month boundary in ``boundary_ref``, from the cube:
+    created in months before it, less resolved in months before it."""
+    before = Criterion("month", f'"<"&{boundary_ref}', "", "<", None)
+    created = _sum(Count("Tickets"), [*criteria, before])
+    resolved = _sum(Count(RESOLVED_IN_MONTH), [*criteria, before])
+    return f"={created}-{resolved}"
 
 
 def _sum(measure: Count | Sum, criteria: Sequence[Criterion]) -> str:

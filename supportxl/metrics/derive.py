@@ -128,7 +128,11 @@ def _ticket_frame(dataset: Dataset, template: ReportTemplate) -> pd.DataFrame:
         frame[flag] = np.where(frame[target].isna(), np.nan, (frame[clock] > frame[target]).astype(float))
     over = (frame["resolution_clock"] - frame["resolution_target"]).clip(lower=0).fillna(0.0)
     frame["hours_over_target"] = over
-    frame["breach_cost"] = over * frame["priority"].map(sla.cost_per_breach_hour).astype(float).fillna(0.0)
+    # The estimate: a cost per breached ticket plus the cost of its hours over the target, capped.
+    per_ticket = frame["priority"].map(sla.cost_per_breach).astype(float).fillna(0.0)
+    per_hour = frame["priority"].map(sla.cost_per_breach_hour).astype(float).fillna(0.0)
+    charged = np.minimum(over, sla.breach_hours_cap)
+    frame["breach_cost"] = np.where(frame["resolution_breached"] == 1, per_ticket + per_hour * charged, 0.0)
     return frame
 
 

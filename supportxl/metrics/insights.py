@@ -11,21 +11,23 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from supportxl.config import from_data, read_toml
-from supportxl.metrics.kpis import kpi
+from supportxl.metrics.kpis import Kpi, Single, kpi
+from supportxl.model import ReportModel, last_complete_month
 from supportxl.paths import TEMPLATES_DIR
 from supportxl.schema import MONTHS, PRIORITIES, UNKNOWN, WEEKDAYS
-
-if TYPE_CHECKING:
-    from supportxl.model import ReportModel
+from supportxl.workbook.theme import NUMBER_FORMATS
 
 MIN_SLICE = 30  # tickets a slice needs before a rate of it is worth reporting
 MIN_RATINGS = 20  # CSAT ratings an agent needs before their CSAT is compared
+MIN_AGENT_TICKETS = 30  # tickets an agent needs before their workload is compared
+QUICK_SHARE_OF_MEDIAN = 0.5  # an automation candidate's median resolution, against all tickets
+HOT_SPOT_MIN_TICKETS = 0.02  # a breach hot spot holds at least this share of all tickets...
+HOT_SPOT_MIN_COST_SHARE = 0.05  # ...and of the breach cost
 BACKLOG_OLD_DAYS = 30
 
 
@@ -67,7 +69,23 @@ def _pct(x: float) -> str:
 
 
 def _hours(x: float) -> str:
-    return f"{x:,.1f} h"
+    """Hours for people: 5.2 h, 36,460 h."""
+    return f"{x:,.1f} h" if abs(x) < 100 else f"{x:,.0f} h"
+
+
+def money(x: float, currency_format: str) -> str:
+    """Money for people, in the workbook's currency: $950, $12,400, $1.2 M."""
+    symbol = currency_format.split("#")[0].strip('"') or "$"
+    if abs(x) >= 1_000_000:
+        return f"{symbol}{x / 1_000_000:,.1f} M"
+    if abs(x) >= 10_000:
+        return f"{symbol}{round(x, -2):,.0f}"
+    return f"{symbol}{x:,.0f}"
+
+
+def _money(x: float, model: ReportModel) -> str:
+    theme = model.template.theme
+    return money(x, theme.number_formats.get("currency", NUMBER_FORMATS["currency"]))
 
 
 def _signed_pct(x: float) -> str:
@@ -77,7 +95,7 @@ def _signed_pct(x: float) -> str:
 def findings(model: ReportModel, actions: Actions | None = None) -> list[Finding]:
     """Every finding the data supports, most important first."""
     actions = actions or load_actions()
-    makers = (_account_concentration, _industries, _priority_misalignment, _breach_hot_spot,
+    makers = (_targets_missed, _account_concentration, _industries, _priority_misalignment, _breach_hot_spot,
               _workload, _low_csat_agents, _peak_times, _automation, _trend, _backlog_risk,
               _escalation_stage)
     found = []
@@ -91,6 +109,49 @@ def findings(model: ReportModel, actions: Actions | None = None) -> list[Finding
 def _known(values: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
     """``values`` indexed by a dimension, without its "Unknown" entry."""
     return values.loc[np.array([str(v) != UNKNOWN for v in values.index], dtype=bool)]
+
+
+# Team-level targets, in the order a director reads them: what each miss means, in tickets.
+TARGET_KPIS = ("resolution_compliance", "response_compliance", "csat", "fcr", "escalation_rate", "reopen_rate")
+TARGET_EFFECTS = {"resolution_compliance": "more tickets resolved within target",
+                  "response_compliance": "more tickets answered within target", "csat": "more good ratings",
+                  "fcr": "more tickets solved at first contact", "escalation_rate": "fewer escalations",
+                  "reopen_rate": "fewer reopened tickets"}
+
+
+def _targets_missed(model: ReportModel, actions: Actions) -> Finding | None:
+    """The team's targets it misses over the period, first of all findings."""
+    missed = []
+    for key in TARGET_KPIS:
+        item = kpi(key)
+        value = model.value(item)
+        if item.target is None or value is None:
+            continue
+        target = getattr(model.template.targets, item.target)
+        gap = (target - value) if item.better == "higher" else (value - target)
+        if gap > 0:
+            base = model.value(kpi_of_measure(item.expression.measures[1]))
+            missed.append((item, value, target, gap, int(np.ceil(gap * base - 1e-9))))
+    if not missed:
+        return None
+    listed = "; ".join(f"{item.name} {_pct(value)} (target {_pct(target)})" for item, value, target, _, _ in missed)
+    worst = max(missed, key=lambda m: m[3] / max(m[2], 1e-9))
+    item, value, target, gap, tickets = worst
+    effects = "; ".join(f"{n:,} {TARGET_EFFECTS[i.key]}" for i, _, _, _, n in missed)
+    return Finding(
+        "targets_missed", "Team targets missed",
+        f"Over the period the team misses {len(missed)} of its targets: {listed}.",
+        f"Start with {item.name}: it is furthest from its target ({_pct(value)} against {_pct(target)}). "
+        f"Review the tickets behind it weekly with the team leads until it is back on target.",
+        f"meeting every missed target means about {effects} over the period",
+        ("Dashboard", "cards"), 1.0 + min(1.0, sum(m[3] for m in missed)),
+        {"missed": [m[0].key for m in missed], "values": [m[1] for m in missed],
+         "targets": [m[2] for m in missed], "tickets": [m[4] for m in missed]})
+
+
+def kpi_of_measure(measure) -> Kpi:
+    """A KPI counting one measure (a rate's denominator), to read it from the model."""
+    return Kpi("_count", "Count", "A count.", "int", Single(measure))
 
 
 def _account_concentration(model: ReportModel, actions: Actions) -> Finding | None:
@@ -172,69 +233,101 @@ def _breach_hot_spot(model: ReportModel, actions: Actions) -> Finding | None:
     cells = pd.DataFrame({"tickets": model.by(kpi("tickets"), keys), "breach": model.by(rate, keys),
                           "cost": model.by(kpi("breach_cost"), keys)})
     known = np.array([UNKNOWN not in (str(p), str(c)) for p, c in cells.index], dtype=bool)
-    cells = cells[known & (cells["tickets"] >= MIN_SLICE) & cells["breach"].notna()]
+    total_cost = model.value(kpi("breach_cost"))
+    # A hot spot worth its own queue: enough tickets, and a share of the cost that matters.
+    big = (cells["tickets"] >= max(MIN_SLICE, HOT_SPOT_MIN_TICKETS * len(model.frame)))
+    costly = cells["cost"] >= HOT_SPOT_MIN_COST_SHARE * (total_cost or 0)
+    cells = cells[known & big.to_numpy(dtype=bool) & costly.to_numpy(dtype=bool) & cells["breach"].notna()]
     if cells.empty:
         return None
     priority, channel = cells["breach"].astype(float).idxmax()
     row = cells.loc[(priority, channel)]
     overall = model.value(rate)
-    total_cost = model.value(kpi("breach_cost"))
     cost_share = row["cost"] / total_cost if total_cost else 0.0
     return Finding(
         "breach_hot_spot", "SLA breach hot spot",
         f"{priority} tickets from {channel} breach their resolution target most often: "
         f"{_pct(row['breach'])} of {int(row['tickets']):,} tickets against {_pct(overall)} overall, "
-        f"costing {row['cost']:,.0f} ({_pct(cost_share)} of the breach cost).",
+        f"costing an estimated {_money(row['cost'], model)} ({_pct(cost_share)} of the breach cost).",
         f"Give {priority} {channel} tickets their own queue with an alert at 75 % of the target.",
-        f"halving the breach rate there saves about {row['cost'] / 2:,.0f} in breach cost",
+        f"halving the breach rate there saves about {_money(row['cost'] / 2, model)} of the estimated breach cost",
         ("SLA", "grid"), min(1.0, float(row["breach"])),
         {"priority": priority, "channel": channel, "breach_rate": float(row["breach"]),
          "tickets": int(row["tickets"]), "cost": float(row["cost"]), "overall": overall})
 
 
 def _workload(model: ReportModel, actions: Actions) -> Finding | None:
-    load = _known(model.frame["agent"].value_counts())
-    if len(load) < 2:
+    """The most uneven team: agents compared with the other agents of their own team only."""
+    load = _agent_loads(model)
+    teams = load[load["tickets"] >= MIN_AGENT_TICKETS].groupby("team")["tickets"]
+    spread = (teams.std(ddof=0) / teams.mean())[teams.size() >= 3].dropna()
+    spread = _known(spread)
+    if spread.empty:
         return None
-    cv = load.std(ddof=0) / load.mean()
-    busiest, quietest = load.index[0], load.index[-1]
+    team = spread.sort_index().idxmax()
+    cv = float(spread[team])
+    members = load[(load["team"] == team) & (load["tickets"] >= MIN_AGENT_TICKETS)].sort_values(
+        ["tickets", "agent"], ascending=[False, True], kind="stable")
+    busiest, quietest = members.iloc[0], members.iloc[-1]
+    mean = float(members["tickets"].mean())
     return Finding(
-        "workload", "Workload imbalance",
-        f"Tickets per agent vary with a coefficient of variation of {cv:.2f}: {busiest} handled "
-        f"{load.iloc[0]:,} tickets, {quietest} {load.iloc[-1]:,} (mean {load.mean():,.0f}).",
-        "Balance assignment within each team (round-robin or capacity-based routing) and check "
+        "workload", "Workload imbalance within a team",
+        f"In {team}, tickets per agent vary with a coefficient of variation of {cv:.2f}: "
+        f"{busiest['agent']} handled {int(busiest['tickets']):,} tickets, {quietest['agent']} "
+        f"{int(quietest['tickets']):,} (team mean {mean:,.0f}).",
+        f"Balance assignment within {team} (round-robin or capacity-based routing) and check "
         "whether the busiest agents carry a specialist queue alone.",
-        "steadier response times and less burnout risk for the busiest agents",
+        f"moving {int(busiest['tickets'] - mean):,} tickets from {busiest['agent']} to quieter "
+        f"colleagues brings them to the team mean",
         ("Agent Performance", "grid"), min(1.0, cv),
-        {"cv": cv, "busiest": busiest, "busiest_tickets": int(load.iloc[0]), "quietest": quietest,
-         "quietest_tickets": int(load.iloc[-1]), "mean": load.mean()})
+        {"team": team, "cv": cv, "busiest": busiest["agent"], "busiest_tickets": int(busiest["tickets"]),
+         "quietest": quietest["agent"], "quietest_tickets": int(quietest["tickets"]), "mean": mean})
+
+
+def _agent_loads(model: ReportModel) -> pd.DataFrame:
+    """Tickets per agent with the agent's team (the team of most of their tickets)."""
+    frame = model.frame[[str(a) != UNKNOWN for a in model.frame["agent"]]]
+    counts = frame.groupby(["agent", "team"]).size().rename("tickets").reset_index()
+    team = counts.sort_values(["agent", "tickets", "team"], ascending=[True, False, True],
+                              kind="stable").drop_duplicates("agent").set_index("agent")["team"]
+    totals = frame["agent"].value_counts()
+    return pd.DataFrame({"agent": totals.index, "team": team.reindex(totals.index).to_numpy(),
+                         "tickets": totals.to_numpy()})
 
 
 def _low_csat_agents(model: ReportModel, actions: Actions) -> Finding | None:
     csat = kpi("csat")
     if model.unavailable(csat):
         return None
+    """Agents whose CSAT is furthest below their own team's, with enough ratings to say so."""
     ratings = _known(model.frame[model.frame["csat"].notna()]["agent"].value_counts())
-    stats = pd.DataFrame({"ratings": ratings, "good": model.by(csat, ["agent"]).reindex(ratings.index)})
+    team_of = _agent_loads(model).set_index("agent")["team"]
+    team_csat = model.by(csat, ["team"])
+    stats = pd.DataFrame({"ratings": ratings, "good": model.by(csat, ["agent"]).reindex(ratings.index),
+                          "team": team_of.reindex(ratings.index)})
     stats = stats[stats["ratings"] >= MIN_RATINGS].dropna()
-    stats = stats.astype({"good": float}).sort_values(["good", "ratings"], kind="stable")
     if len(stats) < 3:
         return None
-    overall = float(model.value(csat))
-    lowest = stats.head(3)
-    names = ", ".join(f"{name} ({_pct(row.good)})" for name, row in lowest.iterrows())
-    gap = overall - lowest["good"].iloc[0]
-    if gap <= 0:
+    stats["team_good"] = [float(team_csat.get(t)) for t in stats["team"]]
+    stats["gap"] = stats["team_good"] - stats["good"].astype(float)
+    stats = stats.sort_values(["gap", "ratings"], ascending=[False, False], kind="stable")
+    lowest = stats[stats["gap"] > 0].head(3)
+    if lowest.empty:
         return None
+    names = ", ".join(f"{name} ({_pct(row.good)} against {row.team}'s {_pct(row.team_good)})"
+                      for name, row in lowest.iterrows())
+    first = lowest.iloc[0]
+    gap = float(first["gap"])
     return Finding(
-        "low_csat_agents", "Lowest-CSAT agents",
-        f"The lowest CSAT among agents with at least {MIN_RATINGS} ratings: {names}, against "
-        f"{_pct(overall)} overall.",
-        f"Review recent low-rated tickets of {lowest.index[0]} with their team lead and pair them "
+        "low_csat_agents", "Agents furthest below their team's CSAT",
+        f"Among agents with at least {MIN_RATINGS} ratings, the largest CSAT gaps to their own team: {names}.",
+        f"Review recent low-rated tickets of {lowest.index[0]} with the {first['team']} lead and pair them "
         f"with a high-CSAT colleague.",
-        f"raising {lowest.index[0]} to the average lifts their CSAT by {gap * 100:.0f} points",
-        ("Agent Performance", "grid"), min(1.0, gap * 3),
-        {"agents": list(lowest.index), "csat": list(lowest["good"]), "overall": overall})
+        f"raising {lowest.index[0]} to the {first['team']} level means about "
+        f"{int(np.ceil(gap * first['ratings'])):,} more good ratings of their {int(first['ratings']):,}",
+        ("Agent Performance", "grid"), min(0.9, gap * 3),
+        {"agents": list(lowest.index), "csat": [float(v) for v in lowest["good"]],
+         "teams": list(lowest["team"]), "gaps": list(lowest["gap"])})
 
 
 def _peak_times(model: ReportModel, actions: Actions) -> Finding | None:
@@ -267,8 +360,9 @@ def _automation(model: ReportModel, actions: Actions) -> Finding | None:
         "escalation": model.by(escalation, ["issue_type"])}).dropna().astype(float))
     overall_median = model.value(median)
     overall_escalation = model.value(escalation)
+    quick = QUICK_SHARE_OF_MEDIAN * overall_median  # clearly quicker than a typical ticket
     candidates = by_issue[(by_issue["tickets"] >= by_issue["tickets"].median())
-                          & (by_issue["median"] < overall_median)
+                          & (by_issue["median"] <= quick)
                           & (by_issue["escalation"] < overall_escalation)]
     if candidates.empty:
         return None
@@ -279,8 +373,8 @@ def _automation(model: ReportModel, actions: Actions) -> Finding | None:
     listed = ", ".join(f"{i} ({int(r.tickets):,})" for i, r in candidates.iterrows())
     return Finding(
         "automation", "Automation and self-service candidates",
-        f"{listed} are high-volume, quick to resolve (median below {_hours(overall_median)}) and rarely "
-        f"escalated: together {_pct(share)} of tickets.",
+        f"{listed} are high-volume, quick to resolve (median at most {_hours(quick)}, half the "
+        f"{_hours(overall_median)} of all tickets) and rarely escalated: together {_pct(share)} of tickets.",
         f"{action.action} (for {first}).",
         action.effect, ("Channels", "by_issue"), min(1.0, share * 2),
         {"issue_types": list(candidates.index), "share": share, "overall_median": overall_median})
@@ -288,6 +382,8 @@ def _automation(model: ReportModel, actions: Actions) -> Finding | None:
 
 def _trend(model: ReportModel, actions: Actions) -> Finding | None:
     monthly = model.frame.groupby("month").size().sort_index()
+    complete = last_complete_month(model.as_of, model.template.maturity_days)
+    monthly = monthly[monthly.index <= complete]  # a month still maturing is not compared
     if len(monthly) < 2:
         return None
     change = monthly.iloc[-1] / monthly.iloc[-2] - 1

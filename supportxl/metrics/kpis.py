@@ -28,6 +28,8 @@ from supportxl.schema import OPTIONAL_FIELDS, column
 
 CSAT_GOOD_NAME = "CsatGood"  # defined name of the CSAT threshold cell on Settings
 AS_OF_NAME = "ReportAsOf"  # defined name of the as-of cell on Settings
+BREACH_HOURS_CAP_NAME = "BreachHoursCap"  # defined name of the cap on charged hours over target
+MATURITY_NAME = "MaturityDays"  # defined name: days after its end before a month counts as complete
 Value = float | int | str | None
 NOT_AVAILABLE = "n/a"
 
@@ -453,9 +455,10 @@ CATALOGUE: tuple[Kpi, ...] = (
     Kpi("hours_over_target", "Hours over target", "Resolution hours beyond the target, summed "
         "over breached tickets.", "hours", Single(Sum("Hours over target", "hours_over_target")),
         "lower", requires=_SLA_RESOLUTION),
-    Kpi("breach_cost", "Breach cost", "Hours over the resolution target times the cost per "
-        "breach hour of the ticket's priority, summed.", "currency",
-        Single(Sum("Breach cost", "breach_cost")), "lower", requires=_SLA_RESOLUTION),
+    Kpi("breach_cost", "Breach cost (est.)", "An estimate: for every ticket that breached its "
+        "resolution target, the cost per breached ticket of its priority plus the cost per hour over "
+        "the target for at most the capped hours (Settings); open tickets count up to the as-of time.",
+        "currency", Single(Sum("Breach cost", "breach_cost")), "lower", requires=_SLA_RESOLUTION),
 )
 
 KPIS = {kpi.key: kpi for kpi in CATALOGUE}
@@ -471,6 +474,12 @@ def backlog_at_formula(boundary_ref: str, criteria: Sequence[Criterion] = ()) ->
     created = Count("", (Cond("created_at", f'"<"&{boundary_ref}', _notna("created_at")),)).formula(criteria)
     resolved = Count("", (Cond("resolved_at", f'"<"&{boundary_ref}', _notna("resolved_at")),)).formula(criteria)
     return f"={created}-{resolved}"
+
+
+def resolved_between_formula(start_ref: str, end_ref: str, criteria: Sequence[Criterion] = ()) -> str:
+    """Tickets in the slice resolved at or after ``start_ref`` and before ``end_ref``."""
+    return "=" + Count("", (Cond("resolved_at", f'">="&{start_ref}', _notna("resolved_at")),
+                            Cond("resolved_at", f'"<"&{end_ref}', _notna("resolved_at")))).formula(criteria)
 
 
 def backlog_at(frame: pd.DataFrame, boundary: pd.Timestamp) -> int:

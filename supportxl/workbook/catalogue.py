@@ -13,14 +13,15 @@ COMPACT_REQUIRED_SHEETS = ("Settings", COMPACT_DATA_SHEET)
 READS_ESCALATION_LOG = ("Dashboard", "Escalations")
 
 CHART_NAMES = (
-    "volume_and_breach_rate", "tickets_by_month_and_channel", "issue_types", "channel_share",
+    "volume_and_breach_rate", "created_vs_resolved", "issue_types", "channel_share",
     "sla_outcome_by_priority", "csat_trend", "agents_resolution_vs_csat", "account_pareto",
-    "escalation_stages",
+    "tickets_by_month_and_channel", "escalation_stages",
 )
-COMPACT_CHARTS = ("volume_and_breach_rate", "tickets_by_month_and_channel", "channel_share",
-                  "sla_outcome_by_priority", "csat_trend")
+DEFAULT_CHARTS = CHART_NAMES[:8]  # the month x channel and escalation charts repeat other sheets
+COMPACT_CHARTS = ("volume_and_breach_rate", "created_vs_resolved", "tickets_by_month_and_channel",
+                  "channel_share", "sla_outcome_by_priority", "csat_trend")
 DEFAULT_CARDS = ("tickets", "frt_median", "ttr_median", "resolution_compliance", "csat",
-                 "escalation_rate", "reopen_rate", "fcr", "backlog", "breach_cost")
+                 "response_compliance", "backlog", "escalation_rate", "fcr", "breach_cost")
 MAX_CARDS = 10  # two bands of five
 # Defined names that let readers (the e-mail headline, scripts) find what a workbook says
 # without knowing its layout: a split workbook's slice value ("Tier 2") and the period on

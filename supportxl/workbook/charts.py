@@ -51,14 +51,16 @@ MONTH_AXIS = {"name": "Month", "num_format": "mmm yy", "name_font": {"size": 9},
 
 
 def _columns_and_share_line(ctx: BuildContext, title: str, grid: Grid, line_key: str, line_name: str,
-                            x_title: str, y2: dict) -> tuple[Chart, Chart]:
-    """Ticket columns with a percentage line on a secondary axis."""
+                            x_title: str, y2: dict, label_key: str | None = None) -> tuple[Chart, Chart]:
+    """Ticket columns with a percentage line on a secondary axis; categories from the grid's
+    labels or its ``label_key`` column."""
     colours = ctx.formats.theme.series
+    labels = _labels(grid) if label_key is None else _ref(grid, label_key)
     columns = _new(ctx, "column", title)
-    columns.add_series({"name": "Tickets", "categories": _labels(grid), "values": _ref(grid, "tickets"),
+    columns.add_series({"name": "Tickets", "categories": labels, "values": _ref(grid, "tickets"),
                         "fill": {"color": colours[1]}, "gap": 50})
     line = ctx.workbook.add_chart({"type": "line"})
-    line.add_series({"name": line_name, "categories": _labels(grid), "values": _ref(grid, line_key),
+    line.add_series({"name": line_name, "categories": labels, "values": _ref(grid, line_key),
                      "y2_axis": True, "line": {"color": colours[4], "width": 2.25},
                      "marker": {"type": "circle", "size": 4}})
     columns.combine(line)
@@ -67,12 +69,34 @@ def _columns_and_share_line(ctx: BuildContext, title: str, grid: Grid, line_key:
     return columns, line
 
 
+RATE_AXIS = {"min": 0, "max": 1}  # rates on their whole scale: a 3-point move looks like one
+
+
 def _volume_breach(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
     volume, _ = _columns_and_share_line(ctx, "Tickets per month and resolution breach rate", grids["monthly"],
                                         "resolution_breach_rate", "Resolution breach %", "Month",
-                                        {"name": "Breach rate"})
+                                        {"name": "Breach rate", **RATE_AXIS})
     volume.set_x_axis(MONTH_AXIS)
     return volume
+
+
+def _created_resolved(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
+    """Created and resolved per month, with the backlog at each month's end."""
+    colours, monthly = ctx.formats.theme.series, grids["monthly"]
+    flow = _new(ctx, "column", "Created vs resolved, and the month-end backlog")
+    for key, name, colour in (("tickets", "Created", colours[1]), ("resolved_in_month", "Resolved", colours[5])):
+        flow.add_series({"name": name, "categories": _labels(monthly), "values": _ref(monthly, key),
+                         "fill": {"color": colour}, "gap": 60})
+    line = ctx.workbook.add_chart({"type": "line"})
+    line.add_series({"name": "Backlog at month end", "categories": _labels(monthly),
+                     "values": _ref(monthly, "backlog_at_month_end"), "y2_axis": True,
+                     "line": {"color": colours[4], "width": 2.25}, "marker": {"type": "circle", "size": 4}})
+    flow.combine(line)
+    _axes(flow, "Month", "Tickets", "int")
+    flow.set_x_axis(MONTH_AXIS)
+    line.set_y2_axis({"name": "Backlog", "num_format": "#,##0", "min": 0, "name_font": {"size": 9},
+                      "num_font": {"size": 8}})
+    return flow
 
 
 def _month_channel(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
@@ -119,12 +143,13 @@ def _channel_share(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
 
 def _sla_outcome(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
     colours, sla = ctx.formats.theme.series, grids["sla"]
-    outcome = _new(ctx, "column", "SLA outcome by priority")
+    # 100 % stacked: every priority's outcome mix on one scale, so Critical's few tickets show.
+    outcome = _new(ctx, "column", "SLA outcome by priority (share of tickets)", "percent_stacked")
     keys = ("resolved_within_target", "resolved_late", "open_within_target", "open_past_target")
     for key, colour in zip(keys, (colours[6], colours[4], colours[2], colours[3])):
         outcome.add_series({"name": _name(sla, key), "categories": _labels(sla), "values": _ref(sla, key),
-                            "fill": {"color": colour}})
-    _axes(outcome, "Priority", "Tickets", "int")
+                            "fill": {"color": colour}, "gap": 60})
+    _axes(outcome, "Priority", "Share of tickets", "0%")
     return outcome
 
 
@@ -135,6 +160,9 @@ def _csat_trend(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
                      "line": {"color": ctx.formats.theme.series[6], "width": 2.25},
                      "marker": {"type": "circle", "size": 4}})
     _axes(csat, "Month", "Share of ratings 4-5", "0%")
+    csat.set_y_axis({"name": "Share of ratings 4-5", "num_format": "0%", **RATE_AXIS,
+                     "name_font": {"size": 9}, "num_font": {"size": 8},
+                     "major_gridlines": {"visible": True, "line": {"color": "#EDEDED"}}})
     csat.set_x_axis(MONTH_AXIS)
     csat.set_legend({"none": True})
     return csat
@@ -148,6 +176,8 @@ def _agent_scatter(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
                         "marker": {"type": "circle", "size": 5, "fill": {"color": colours[1]},
                                    "border": {"color": colours[0]}}})
     _axes(scatter, "Mean resolution (h)", "CSAT %", "0%", "#,##0")
+    scatter.set_y_axis({"name": "CSAT %", "num_format": "0%", **RATE_AXIS, "name_font": {"size": 9},
+                        "num_font": {"size": 8}, "major_gridlines": {"visible": True, "line": {"color": "#EDEDED"}}})
     scatter.set_legend({"none": True})
     return scatter
 
@@ -155,7 +185,7 @@ def _agent_scatter(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
 def _account_pareto(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
     pareto, _ = _columns_and_share_line(ctx, "Top accounts: tickets and cumulative share", grids["accounts"],
                                         "cumulative", "Cumulative share", "Account",
-                                        {"name": "Cumulative share", "min": 0, "max": 1})
+                                        {"name": "Cumulative share", **RATE_AXIS}, label_key="name")
     return pareto
 
 
@@ -164,16 +194,17 @@ def _escalation_stages(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
                         ctx.formats.theme.series[3], "Hours", "Activity")
 
 
-# The Dashboard's charts by the name a template uses for them, in the default order.
+# The Dashboard's charts by the name a template uses for them, in the catalogue's order.
 DASHBOARD_CHARTS = {
     "volume_and_breach_rate": _volume_breach,
-    "tickets_by_month_and_channel": _month_channel,
+    "created_vs_resolved": _created_resolved,
     "issue_types": _issue_types,
     "channel_share": _channel_share,
     "sla_outcome_by_priority": _sla_outcome,
     "csat_trend": _csat_trend,
     "agents_resolution_vs_csat": _agent_scatter,
     "account_pareto": _account_pareto,
+    "tickets_by_month_and_channel": _month_channel,
     "escalation_stages": _escalation_stages,
 }
 

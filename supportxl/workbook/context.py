@@ -11,8 +11,9 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from supportxl.dataset import Dataset
-from supportxl.metrics.cube import cube_formula
-from supportxl.metrics.kpis import NOT_AVAILABLE, Criterion, Kpi, Value
+from supportxl.metrics.cube import cube_backlog_at_formula, cube_formula, cube_resolved_in_month_formula
+from supportxl.metrics.kpis import (NOT_AVAILABLE, Criterion, Kpi, Value, backlog_at_formula,
+                                    resolved_between_formula)
 from supportxl.model import ReportModel
 from supportxl.template import ReportTemplate
 from supportxl.workbook.ranges import cell
@@ -78,6 +79,17 @@ class BuildContext:
         if formula is None:
             self.values_only.add(kpi.name)
         return formula
+
+    def backlog_at_formula(self, boundary_ref: str, criteria: Sequence[Criterion] = ()) -> str:
+        """Tickets in the slice open at the moment in ``boundary_ref``, live in every workbook."""
+        make = cube_backlog_at_formula if self.compact else backlog_at_formula
+        return make(boundary_ref, criteria)
+
+    def resolved_in_month_formula(self, month_ref: str, criteria: Sequence[Criterion] = ()) -> str:
+        """Tickets in the slice resolved in the month starting at ``month_ref``, whenever created."""
+        if self.compact:
+            return cube_resolved_in_month_formula(month_ref, criteria)
+        return resolved_between_formula(month_ref, f"EDATE({month_ref},1)", criteria)
 
     def write_live(self, ws: Worksheet, row: int, col: int, formula: str | None, value: Any,
                    fmt=None, *, array: bool = False) -> None:

@@ -8,13 +8,15 @@ every card and every grid behind the charts; the cached values are those of the 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
+from supportxl.metrics.kpis import (AS_OF_NAME, KPIS, MATURITY_NAME, RATED_TICKETS, RESOLVED_TICKETS, Criterion,
+                                    Kpi, Single, compare, equals, kpi, selected)
+from supportxl.model import last_complete_month
 from supportxl.schema import EVENT_COLUMN_BY_KEY, PRIORITIES
-from supportxl.metrics.kpis import Criterion, Kpi, backlog_at_formula, compare, equals, kpi, selected
 from supportxl.workbook.charts import dashboard_charts
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.grids import Dimension, Grid, crosstab, dimension, kpi_grid, write_label, write_title
@@ -32,7 +34,9 @@ CARD_TOP = (6, 12)
 CHART_TOP = 18
 CHART_ROWS = 16
 DATA_TOP = CHART_TOP + 3 * CHART_ROWS + 2
-HELPER_COL = 17  # R: the filter helper cells, outside the printed page
+HELPER_COL = 5  # F: the filter helper cells on the Lists sheet, beside the drop-down lists
+HELPERS = ("From month", "To month", "Focus month", "Previous month", "Backlog at", "Comparison")
+BACKLOG_EPSILON = pd.Timedelta(seconds=1)  # "open at the as-of time" counts what happened at it
 # Defined names that let readers (e-mail summaries, scripts) find a card's value or a
 # filter cell without knowing the layout: Card_tickets, Card_csat, ...; Filter_month, ...
 CARD_NAME = "Card_{}"
@@ -42,6 +46,9 @@ MAX_DATE_SERIAL = 2_958_465  # 9999-12-31
 CHART_KPIS = ("tickets", "resolution_breach_rate", "csat")  # monthly columns the charts draw
 SLA_OUTCOMES = ("resolved_within_target", "resolved_late", "open_within_target", "open_past_target")
 PARETO_ACCOUNTS = 15
+# Counts a card's detail line shows, as KPIs of one measure.
+COUNTS = {"rated": Kpi("rated", "Rated tickets", "Tickets with a rating.", "int", Single(RATED_TICKETS)),
+          "resolved": Kpi("resolved", "Resolved tickets", "Tickets resolved.", "int", Single(RESOLVED_TICKETS))}
 
 
 @dataclass(frozen=True)
@@ -52,16 +59,20 @@ class Filters:
     channel: str
     priority: str
     team: str
-    month_from: str  # helper cells: first and last month the month filter lets through
-    month_to: str
-    focus: str  # the month the cards' change compares: the selected one, or the last one
+    month_from: str  # helper cells (on the hidden Lists sheet): first and last month the
+    month_to: str  # month filter lets through
+    focus: str  # the month the cards' change compares: the selected one, or the last complete one
     previous: str
+    backlog_at: str  # the moment the Backlog card counts open tickets at: the selected month's end
+    comparison: str  # the change's label, e.g. "Nov vs Oct"
     focus_month: pd.Timestamp
     previous_month: pd.Timestamp
+    backlog_moment: pd.Timestamp
+    options: dict[str, tuple] = field(default_factory=dict)  # each filter's values
 
     def criteria(self, *, months: bool = True) -> list[Criterion]:
-        dims = [selected("channel", self.channel, ALL), selected("priority", self.priority, ALL),
-                selected("team", self.team, ALL)]
+        dims = [selected(key, getattr(self, key), ALL, texts=self.options.get(key, ()))
+                for key in ("channel", "priority", "team")]
         if not months:
             return dims
         return [compare("month", ">=", self.month_from, FAR_PAST),
@@ -73,7 +84,6 @@ def write_dashboard(ctx: BuildContext, ws: Worksheet) -> dict[str, Grid]:
     ws.hide_gridlines(2)
     ws.set_column(0, PAGE_COLUMNS - 1, 10.5)
     ws.set_column(PAGE_COLUMNS, PAGE_COLUMNS + 1, 3)
-    ws.set_column(HELPER_COL, HELPER_COL + 4, 12)
     _header(ctx, ws)
     filters = _filters(ctx, ws, lists)
     grids = _grids(ctx, ws, filters)
@@ -127,30 +137,47 @@ def _filters(ctx: BuildContext, ws: Worksheet, lists: Worksheet) -> Filters:
         refs[label] = absolute(FILTER_ROW, col + 1)
         ctx.workbook.define_name(FILTER_NAME.format(label.lower()), "=" + on_sheet(ws.get_name(), refs[label]))
     lists.set_column(0, 3, 16)
+    lists.set_column(HELPER_COL, HELPER_COL + len(HELPERS) - 1, 14)
 
-    # Helper cells: the month range the month filter lets through, and the month the cards'
-    # change column compares with the one before it.
+    # Helper cells, out of sight on the hidden Lists sheet: the month range the month filter
+    # lets through, the month the cards' change compares with the one before it (the selected
+    # month, or with "(All)" the last complete one), and the moment the Backlog card counts at.
     sel = refs["Month"]
-    helpers = {
-        "From month": (f"IF(ISNUMBER({sel}),DATE(YEAR({sel}),MONTH({sel}),1),0)", 0.0),
-        "To month": (f"IF(ISNUMBER({sel}),DATE(YEAR({sel}),MONTH({sel}),1),{MAX_DATE_SERIAL})",
-                     float(MAX_DATE_SERIAL)),
-        "Focus month": (f"IF(ISNUMBER({sel}),DATE(YEAR({sel}),MONTH({sel}),1),"
-                        f"{excel_serial(months[-1]):.0f})", excel_serial(months[-1])),
+    as_of = ctx.as_of
+    complete = last_complete_month(as_of, ctx.template.maturity_days)
+    mature = f"{AS_OF_NAME}-{MATURITY_NAME}"
+    month_of_sel = f"DATE(YEAR({sel}),MONTH({sel}),1)"
+    values = {"From month": 0.0, "To month": float(MAX_DATE_SERIAL), "Focus month": excel_serial(complete),
+              "Previous month": excel_serial(complete - pd.DateOffset(months=1)),
+              "Backlog at": excel_serial(as_of + BACKLOG_EPSILON),
+              "Comparison": comparison_label(complete, as_of, ctx.template.maturity_days)}
+    cells = {label: on_sheet(LISTS_SHEET, absolute(1, HELPER_COL + k)) for k, label in enumerate(HELPERS)}
+    formulas = {
+        "From month": f"IF(ISNUMBER({sel}),{month_of_sel},0)",
+        "To month": f"IF(ISNUMBER({sel}),{month_of_sel},{MAX_DATE_SERIAL})",
+        "Focus month": f"IF(ISNUMBER({sel}),{month_of_sel},EDATE(DATE(YEAR({mature}),MONTH({mature}),1),-1))",
+        "Previous month": f"EDATE({cells['Focus month']},-1)",
+        "Backlog at": f"IF(ISNUMBER({sel}),EDATE({month_of_sel},1),{AS_OF_NAME}+1/86400)",
+        "Comparison": (f'TEXT({cells["Focus month"]},"mmm")&" vs "&TEXT({cells["Previous month"]},"mmm")'
+                       f'&IF(EDATE({cells["Focus month"]},1)>{mature}," (maturing)","")'),
     }
-    ws.write_string(FILTER_ROW - 1, HELPER_COL, "Filter helpers (formulas, do not edit)", f.get("note"))
-    cells = {}
-    for k, (label, (formula, value)) in enumerate(helpers.items()):
-        ws.write_string(FILTER_ROW, HELPER_COL + k, label, f.get("label"))
-        ctx.write_formula(ws, FILTER_ROW + 1, HELPER_COL + k, "=" + formula, value, f.get("plain", "date"))
-        cells[label] = absolute(FILTER_ROW + 1, HELPER_COL + k)
-    previous = months[-1] - pd.DateOffset(months=1)
-    ws.write_string(FILTER_ROW, HELPER_COL + 3, "Previous month", f.get("label"))
-    ctx.write_formula(ws, FILTER_ROW + 1, HELPER_COL + 3, f"=EDATE({cells['Focus month']},-1)",
-                      excel_serial(previous), f.get("plain", "date"))
-    return Filters(refs["Month"], refs["Channel"], refs["Priority"], refs["Team"],
-                   cells["From month"], cells["To month"], cells["Focus month"],
-                   absolute(FILTER_ROW + 1, HELPER_COL + 3), months[-1], previous)
+    for k, label in enumerate(HELPERS):
+        lists.write_string(0, HELPER_COL + k, label, f.get("header"))
+        fmt = f.get("plain") if label == "Comparison" else f.get("plain", "datetime")
+        ctx.write_formula(lists, 1, HELPER_COL + k, "=" + formulas[label], values[label], fmt)
+    sheet = ws.get_name()
+    return Filters(*(on_sheet(sheet, refs[label]) for label in ("Month", "Channel", "Priority", "Team")),
+                   cells["From month"], cells["To month"], cells["Focus month"], cells["Previous month"],
+                   cells["Backlog at"], cells["Comparison"], complete, complete - pd.DateOffset(months=1),
+                   as_of + BACKLOG_EPSILON, {key.lower(): tuple(v for v in values_ if v != ALL)
+                                             for key, values_ in options.items()})
+
+
+def comparison_label(month: pd.Timestamp, as_of: pd.Timestamp, maturity_days: int) -> str:
+    """What a card's change compares, e.g. "Nov vs Oct", marked when the month is not complete."""
+    previous = month - pd.DateOffset(months=1)
+    maturing = month + pd.DateOffset(months=1) > as_of - pd.Timedelta(days=maturity_days)
+    return f"{month:%b} vs {previous:%b}" + (" (maturing)" if maturing else "")
 
 
 # --- cards ---------------------------------------------------------------------------
@@ -164,7 +191,13 @@ def _card(ctx: BuildContext, ws: Worksheet, top: int, left: int, item: Kpi, filt
     criteria = filters.criteria()
     value_fmt = f.get("plain", item.fmt, **box, bold=True, font_size=18)
     ws.merge_range(top + 1, left, top + 1, right, "", value_fmt)
-    value = ctx.write_kpi(ws, top + 1, left, item, criteria, value_fmt)
+    if item.key == "backlog" and not ctx.model.unavailable(item):
+        # Open at the end of the selected period: the selected month's end, or the as-of time.
+        base = filters.criteria(months=False)
+        value = ctx.model.backlog_at(filters.backlog_moment, base)
+        ctx.write_live(ws, top + 1, left, ctx.backlog_at_formula(filters.backlog_at, base), value, value_fmt)
+    else:
+        value = ctx.write_kpi(ws, top + 1, left, item, criteria, value_fmt)
     reason = ctx.model.unavailable(item)
     if reason:
         ws.write_comment(top + 1, left, f"Not available: {reason}")
@@ -195,16 +228,20 @@ def _card(ctx: BuildContext, ws: Worksheet, top: int, left: int, item: Kpi, filt
 
     _change(ctx, ws, top + 3, left, item, filters)
     _sparkline(ws, top + 4, left, item, monthly)
+    _detail(ctx, ws, top + 5, left, item, criteria)
 
 
 def _change(ctx: BuildContext, ws: Worksheet, row: int, left: int, item: Kpi, filters: Filters) -> None:
-    """The KPI in the focus month against the month before (for the backlog: at their ends)."""
+    """The KPI in the focus month against the month before (for the backlog: at their ends),
+    green where it moved the good way, red the other, with what it compares ("Nov vs Oct")."""
     f = ctx.formats
     base = filters.criteria(months=False)
+    if ctx.model.unavailable(item):
+        ws.merge_range(row, left, row, left + 2, "", f.get("plain"))
+        return
     if item.key == "backlog":
-        now_f, before_f = (None, None) if ctx.compact else (
-            backlog_at_formula(f"EDATE({filters.focus},1)", base)[1:],
-            backlog_at_formula(f"EDATE({filters.previous},1)", base)[1:])
+        now_f = ctx.backlog_at_formula(f"EDATE({filters.focus},1)", base)[1:]
+        before_f = ctx.backlog_at_formula(f"EDATE({filters.previous},1)", base)[1:]
         now = ctx.model.backlog_at(filters.focus_month + pd.DateOffset(months=1), base)
         before = ctx.model.backlog_at(filters.focus_month, base)
     else:
@@ -216,14 +253,56 @@ def _change(ctx: BuildContext, ws: Worksheet, row: int, left: int, item: Kpi, fi
     if item.fmt == "percent":
         formula = f'=IFERROR((({now_f})-({before_f}))*100,"")' if live else None
         value = None if now is None or before is None else (now - before) * 100
-        number = '▲ +0.0" pts vs prev. month";▼ -0.0" pts vs prev. month";"= 0.0 pts vs prev. month"'
+        number = '▲ +0.0" pts";▼ -0.0" pts";"= 0.0 pts"'
     else:
         formula = f'=IFERROR(({now_f})/({before_f})-1,"")' if live else None
         value = None if now is None or not before else now / before - 1
-        number = '▲ +0.0%" vs prev. month";▼ -0.0%" vs prev. month";"= 0.0% vs prev. month"'
-    fmt = f.get("plain", align="center", font_color="muted_text", num_format=number)
-    ws.merge_range(row, left, row, left + 2, "", fmt)
+        number = '▲ +0.0%;▼ -0.0%;"= 0.0%"'
+    fmt = f.get("plain", align="right", font_color="muted_text", num_format=number)
+    ws.merge_range(row, left, row, left + 1, "", fmt)
     ctx.write_live(ws, row, left, formula, value, fmt, array=item.array and not ctx.compact)
+    label_fmt = f.get("plain", align="left", font_color="muted_text", font_size=8)
+    ctx.write_formula(ws, row, left + 2, f"={filters.comparison}",
+                      comparison_label(filters.focus_month, ctx.as_of, ctx.template.maturity_days), label_fmt)
+    if item.better:
+        ref = cell(row, left)
+        good, bad = (">0", "<0") if item.better == "higher" else ("<0", ">0")
+        for rule, colour in ((good, "good_text"), (bad, "bad_text")):
+            ws.conditional_format(row, left, row, left, {
+                "type": "formula", "criteria": f"=AND(ISNUMBER({ref}),{ref}{rule})",
+                "format": f.get("plain", font_color=colour, bold=True)})
+
+
+# What a card's detail line adds, by KPI: the tail beside a median, the sample behind a rate.
+DETAILS = {
+    "ttr_median": (("P90 ", "ttr_p90", " h"), (" · mean ", "ttr_mean", " h")),
+    "frt_median": (("P90 ", "frt_p90", " h"), (" · mean ", "frt_mean", " h")),
+    "csat": (("from ", "rated", " ratings"), (" of ", "resolved", " resolved")),
+}
+
+
+def _detail(ctx: BuildContext, ws: Worksheet, row: int, left: int, item: Kpi,
+            criteria: Sequence[Criterion]) -> None:
+    """A small line under a card: P90 and mean beside a median, the ratings behind CSAT."""
+    parts = DETAILS.get(item.key)
+    if parts is None or ctx.model.unavailable(item):
+        return
+    fmt = ctx.formats.get("plain", align="center", font_color="muted_text", font_size=8)
+    formulas, texts = [], []
+    for prefix, key, suffix in parts:
+        measure = kpi(key) if key in KPIS else COUNTS[key]
+        value = ctx.value(measure, criteria)
+        number = "#,##0" if measure.fmt == "int" else "0.0"
+        formula = ctx.kpi_formula(measure, criteria)
+        formulas.append(f'"{prefix}"&IFERROR(TEXT({formula},"{number}"),"-")&"{suffix}"' if formula else None)
+        texts.append(f"{prefix}{'-' if value is None else format(value, ',.0f' if number == '#,##0' else '.1f')}"
+                     f"{suffix}")
+    ws.merge_range(row, left, row, left + 2, "", fmt)
+    if all(formulas):
+        ctx.write_formula(ws, row, left, "=" + "&".join(formulas), "".join(texts), fmt,
+                          array=any(kpi(k).array for _, k, _ in parts if k in KPIS) and not ctx.compact)
+    else:
+        ws.write_string(row, left, "".join(texts), fmt)
 
 
 def _sparkline(ws: Worksheet, row: int, left: int, item: Kpi, monthly: Grid) -> None:
@@ -231,7 +310,7 @@ def _sparkline(ws: Worksheet, row: int, left: int, item: Kpi, monthly: Grid) -> 
     ws.merge_range(row, left, row, left + 2, "")
     ws.add_sparkline(row, left, {
         "range": monthly.data_range(key, sheet_qualified=True), "weight": 1.5,
-        "series_color": "#2E75B6", "high_point": True, "low_point": True})
+        "series_color": "#2E75B6", "high_point": True, "low_point": True, "show_hidden": True})
     ws.set_row(row, 24)
 
 
@@ -266,7 +345,7 @@ def _grids(ctx: BuildContext, ws: Worksheet, filters: Filters) -> dict[str, Grid
              ("agents", "agents_resolution_vs_csat", 4, lambda top, left: kpi_grid(
                  ctx, ws, top, left, dimension(frame, "agent", "Agent"), [kpi("ttr_mean"), kpi("csat")],
                  base=all_filters)),
-             ("accounts", "account_pareto", 4, lambda top, left: _pareto(ctx, ws, top, left, all_filters)),
+             ("accounts", "account_pareto", 5, lambda top, left: _pareto(ctx, ws, top, left, all_filters)),
              ("stages", "escalation_stages", 3, lambda top, left: _stages(ctx, ws, top, left, all_filters))]
     left, band_end = 0, row
     for key, chart, width, make in small:
@@ -282,13 +361,19 @@ def _grids(ctx: BuildContext, ws: Worksheet, filters: Filters) -> dict[str, Grid
 
 def _month_end_backlog(ctx: BuildContext, ws: Worksheet, grid: Grid, months: Dimension,
                        base: Sequence[Criterion]) -> None:
+    """Per month: the backlog at its end and the tickets resolved in it (whenever created)."""
     col = max(grid.columns.values()) + 1
-    grid.columns["backlog_at_month_end"] = col
+    grid.columns.update(backlog_at_month_end=col, resolved_in_month=col + 1)
     ws.write_string(grid.header_row, col, "Backlog at month end", ctx.formats.get("header"))
+    ws.write_string(grid.header_row, col + 1, "Resolved in month", ctx.formats.get("header"))
+    fmt = ctx.formats.get("cell", "int")
     for i, month in enumerate(months.values, start=grid.first_row):
-        boundary = month + pd.offsets.MonthBegin(1)
-        formula = None if ctx.compact else backlog_at_formula(f"EDATE({cell(i, 0, abs_col=True)},1)", base)
-        ctx.write_live(ws, i, col, formula, ctx.model.backlog_at(boundary, base), ctx.formats.get("cell", "int"))
+        end = month + pd.offsets.MonthBegin(1)
+        month_ref = cell(i, 0, abs_col=True)
+        ctx.write_live(ws, i, col, ctx.backlog_at_formula(f"EDATE({month_ref},1)", base),
+                       ctx.model.backlog_at(end, base), fmt)
+        ctx.write_live(ws, i, col + 1, ctx.resolved_in_month_formula(month_ref, base),
+                       ctx.model.resolved_between(month, end, base), fmt)
 
 
 def _pareto(ctx: BuildContext, ws: Worksheet, top: int, left: int, base: list[Criterion]) -> Grid:
@@ -302,12 +387,16 @@ def _pareto(ctx: BuildContext, ws: Worksheet, top: int, left: int, base: list[Cr
     total = absolute(grid.total_row, tickets_col)
     subset = ctx.model.slice(base)
     counts = subset["account_id"].value_counts()
+    grid.columns["name"] = col + 1
+    ws.write_string(top, col + 1, "Account", f.get("header"))
+    names = ctx.frame.drop_duplicates("account_id").set_index("account_id")["account"]
     running = 0
     for i, account in enumerate(accounts.values, start=grid.first_row):
         running += int(counts.get(account, 0))
         ctx.write_formula(ws, i, col, f'=IFERROR(SUM({absolute(grid.first_row, tickets_col)}:'
                                       f'{cell(i, tickets_col)})/{total},"")',
                           running / len(subset) if len(subset) else None, f.get("cell", "percent"))
+        write_label(ctx, ws, i, col + 1, str(names.get(account, account)), "text", style="cell")
     return grid
 
 
@@ -315,11 +404,12 @@ def _stages(ctx: BuildContext, ws: Worksheet, top: int, left: int, base: list[Cr
     """Mean hours spent in each escalation activity, from the escalation log."""
     f = ctx.formats
     events = ctx.events
+    means = ctx.model.step_hours(base)["mean"]
     stages = [a for a in dimension(events, "activity", "Activity").values if a != "Resolution Confirmation"]
+    stages.sort(key=lambda a: -means.get(a, 0.0))  # the longest step at the top of the bars
     ws.write_string(top, left, "Escalation activity", f.get("header"))
     ws.write_string(top, left + 1, "Mean hours in step", f.get("header"))
     grid = Grid(ws.get_name(), top, top + 1, top + max(len(stages), 1), left, {"hours": left + 1})
-    means = ctx.model.step_hours(base)["mean"]
     filters = "".join(f",{EVENT_COLUMN_BY_KEY[c.key].ref},{c.countifs}" for c in base)
     for i, stage in enumerate(stages, start=top + 1):
         write_label(ctx, ws, i, left, stage, "text")
@@ -338,4 +428,9 @@ def _charts(ctx: BuildContext, ws: Worksheet, grids: dict[str, Grid]) -> None:
     for position, chart in enumerate(dashboard_charts(ctx, grids, ctx.template.charts)):
         row = CHART_TOP + (position // 3) * CHART_ROWS
         col = (position % 3) * 5
+        chart.show_hidden_data()  # the grids behind the charts sit in hidden rows
         ws.insert_chart(row, col, chart, {"x_offset": 4, "y_offset": 4})
+    # The grids are live helpers, out of sight: their rows are hidden (unhide them to read them).
+    last = max((g.total_row or g.last_row) for g in grids.values())
+    for row in range(DATA_TOP, last + 1):
+        ws.set_row(row, None, None, {"hidden": True})

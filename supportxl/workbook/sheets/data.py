@@ -11,6 +11,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from supportxl.errors import SupportxlError
 from supportxl.metrics.cube import CUBE_COLUMNS, CUBE_TABLE, cube_frame
+from supportxl.metrics.kpis import BREACH_HOURS_CAP_NAME
 from supportxl.schema import EVENT_SHEET_COLUMNS, SLA_COLUMN_BY_KEY, Column, ticket_columns
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.ranges import MAX_CELL_CHARS, MAX_DATA_ROWS, column_letter
@@ -133,7 +134,9 @@ def write_tickets(ctx: BuildContext, ws: Worksheet) -> None:
         "resolution_breached": breached("resolution_clock", "resolution_target"),
         "hours_over_target": lambda r: (f'=IF({ref("resolution_target", r)}="",0,'
                                         f'MAX(0,{ref("resolution_clock", r)}-{ref("resolution_target", r)}))'),
-        "breach_cost": lambda r: f'={ref("hours_over_target", r)}*' + lookup("cost_per_breach_hour", r, "0"),
+        "breach_cost": lambda r: (f'=IF({ref("resolution_breached", r)}=1,' + lookup("cost_per_breach", r, "0")
+                                  + "+" + lookup("cost_per_breach_hour", r, "0")
+                                  + f'*MIN({ref("hours_over_target", r)},{BREACH_HOURS_CAP_NAME}),0)'),
     }
     write_table(ctx, ws, ctx.frame, columns, "Tickets", formulas)
     # Rows whose resolution SLA is breached are tinted, live: the rule reads the formula column.

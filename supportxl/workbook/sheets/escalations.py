@@ -21,6 +21,7 @@ from supportxl.workbook.sheets.summaries import colour_scale
 LOG = "EscalationLog"
 HANDOFF_BUCKETS = ((0, 2), (3, 4), (5, 6), (7, 8), (9, None))
 OPEN_ENDED = 10_000
+OPEN_ENDED_FORMAT = f'[>={OPEN_ENDED}]"";#,##0'  # the open upper bound is a criterion, not shown
 LONGEST = 10
 CHART_COL = 10  # K: right of the widest grid (the quartiles, A..I)
 
@@ -90,7 +91,7 @@ def write_escalations(ctx: BuildContext, ws: Worksheet) -> dict[str, Grid]:
     for i, (low, high) in enumerate(HANDOFF_BUCKETS, start=row + 1):
         ws.write_string(i, 0, f"{low}+" if high is None else f"{low}-{high}", f.get("label"))
         ws.write_number(i, 1, low, f.get("cell", "int"))
-        ws.write_number(i, 2, high if high is not None else OPEN_ENDED, f.get("cell", "int"))
+        ws.write_number(i, 2, high if high is not None else OPEN_ENDED, f.get("cell", num_format=OPEN_ENDED_FORMAT))
         criteria = [*escalated, compare("handoffs", ">=", cell(i, 1, abs_col=True), low),
                     compare("handoffs", "<=", cell(i, 2, abs_col=True), high or OPEN_ENDED)]
         ctx.write_kpi(ws, i, 3, kpi("tickets"), criteria)

@@ -32,13 +32,16 @@ def write_insights(ctx: BuildContext, ws: Worksheet) -> list:
         ws.write_string(row, 2, finding.sentence, wrap)
         sheet, key = finding.evidence
         grid = ctx.grids.get(sheet, {}).get(key)
-        if grid is not None:
-            target = on_sheet(sheet, cell(grid.header_row, grid.label_col))
+        target = None if grid is None else on_sheet(sheet, cell(grid.header_row, grid.label_col))
+        if target is None and "Dashboard" in ctx.sheets:
+            # The cards, or a grid this (compact) workbook does not have: the Dashboard's cards.
+            sheet, target = "Dashboard", on_sheet("Dashboard", "A1")
+        if target is not None:
             ws.write_url(row, 3, f"internal:{target}", f.get("plain", font_color="accent", underline=1,
                                                               valign="top", text_wrap=True),
                          string=f"{sheet} ›", tip=f"Go to the grid on {sheet}")
         else:
-            ws.write_string(row, 3, sheet, wrap)
+            ws.write_string(row, 3, "", wrap)
         ws.write_string(row, 4, finding.recommendation, wrap)
         ws.write_string(row, 5, finding.effect[0].upper() + finding.effect[1:] + ".", wrap)
     if found:

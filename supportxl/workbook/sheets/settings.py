@@ -9,7 +9,7 @@ from xlsxwriter.worksheet import Worksheet
 from supportxl.dataset import STATED_BUSINESS_HOURS
 from supportxl.schema import PRIORITIES, SLA_COLUMNS, SLA_TABLE
 from supportxl.metrics.derive import data_calendar
-from supportxl.metrics.kpis import AS_OF_NAME, CSAT_GOOD_NAME
+from supportxl.metrics.kpis import AS_OF_NAME, BREACH_HOURS_CAP_NAME, CSAT_GOOD_NAME, MATURITY_NAME
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.ranges import absolute, on_sheet
 from supportxl.workbook.sheets.data import excel_serial
@@ -36,8 +36,8 @@ def write_settings(ctx: BuildContext, ws: Worksheet) -> None:
     f = ctx.formats
     sheet = ws.get_name()
     ws.set_column(0, 0, 36)
-    ws.set_column(1, 3, 22)
-    ws.set_column(4, 4, 60)
+    ws.set_column(1, 4, 22)
+    ws.set_column(5, 5, 60)
     ws.write_string(0, 0, "Settings", f.get("title"))
     ws.write_string(1, 0, "Edit the yellow cells: SLA flags on Tickets, every summary and the "
                           "dashboard recalculate from them.", f.get("subtitle"))
@@ -45,7 +45,7 @@ def write_settings(ctx: BuildContext, ws: Worksheet) -> None:
     ws.write_string(3, 0, "SLA policy", f.get("section"))
     sla = ctx.template.sla
     top = 4
-    ws.add_table(top, 0, top + len(PRIORITIES), 3, {
+    ws.add_table(top, 0, top + len(PRIORITIES), len(SLA_COLUMNS) - 1, {
         "name": SLA_TABLE, "style": f.theme.table_style,
         "columns": [{"header": c.header, "header_format": f.get("header")} for c in SLA_COLUMNS],
     })
@@ -53,12 +53,15 @@ def write_settings(ctx: BuildContext, ws: Worksheet) -> None:
         ws.write_string(i, 0, priority, f.get("label"))
         ws.write_number(i, 1, sla.first_response_hours[priority], f.get("input", "hours"))
         ws.write_number(i, 2, sla.resolution_hours[priority], f.get("input", "hours"))
-        ws.write_number(i, 3, sla.cost_per_breach_hour[priority], f.get("input", "currency"))
+        ws.write_number(i, 3, sla.cost_per_breach[priority], f.get("input", "currency"))
+        ws.write_number(i, 4, sla.cost_per_breach_hour[priority], f.get("input", "currency"))
 
     row = top + len(PRIORITIES) + 2
     ws.write_string(row, 0, "Thresholds and targets", f.get("section"))
     row += 1
-    rows = [("CSAT 'good' threshold (1-5)", CSAT_GOOD_NAME, ctx.template.csat_good_threshold, "int")]
+    rows = [("CSAT 'good' threshold (1-5)", CSAT_GOOD_NAME, ctx.template.csat_good_threshold, "int"),
+            ("Hours over target charged per ticket (cap)", BREACH_HOURS_CAP_NAME, sla.breach_hours_cap, "hours"),
+            ("Days before a month counts as complete", MATURITY_NAME, ctx.template.maturity_days, "int")]
     targets = ctx.template.targets
     rows += [(label, target_name(field.name), getattr(targets, field.name), fmt)
              for field in dataclasses.fields(targets)

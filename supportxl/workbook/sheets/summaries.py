@@ -6,7 +6,7 @@ import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
 from supportxl.schema import PRIORITIES, WEEKDAY_LABELS
-from supportxl.metrics.kpis import Kpi, backlog_at_formula, compare, kpi, literal_criterion, needs_literal
+from supportxl.metrics.kpis import Kpi, compare, kpi, literal_criterion, needs_literal
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.grids import Dimension, Grid, crosstab, dimension, kpi_grid, write_title
 from supportxl.workbook.ranges import absolute, area, cell
@@ -112,7 +112,7 @@ def write_trend(ctx: BuildContext, ws: Worksheet) -> Grid:
     fmt = ctx.formats.get("cell", "int")
     for i, month in enumerate(months.values, start=grid.first_row):
         boundary = month + pd.offsets.MonthBegin(1)
-        formula = None if ctx.compact else backlog_at_formula(f"EDATE({cell(i, 0, abs_col=True)},1)")
+        formula = ctx.backlog_at_formula(f"EDATE({cell(i, 0, abs_col=True)},1)")
         ctx.write_live(ws, i, backlog_col, formula, ctx.model.backlog_at(boundary), fmt)
     # The total is the backlog itself: open at the as-of moment, by the one open rule.
     ctx.write_kpi(ws, grid.total_row, backlog_col, kpi("backlog"), (), ctx.formats.get("total", "int"))
@@ -279,7 +279,8 @@ def write_backlog(ctx: BuildContext, ws: Worksheet) -> Grid:
     for i, (low, high) in enumerate(AGING_BUCKETS, start=grid.first_row):
         ws.write_string(i, 0, f"{low}+" if high is None else f"{low}-{high}", f.get("label"))
         ws.write_number(i, 1, low, f.get("cell", "int"))
-        ws.write_number(i, 2, high if high is not None else OPEN_ENDED_DAYS, f.get("cell", "int"))
+        ws.write_number(i, 2, high if high is not None else OPEN_ENDED_DAYS,
+                        f.get("cell", num_format=f'[>={OPEN_ENDED_DAYS}]"";#,##0'))  # a criterion, not shown
         age = [compare("age_days", ">=", cell(i, 1, abs_col=True), low),
                compare("age_days", "<=", cell(i, 2, abs_col=True), high or OPEN_ENDED_DAYS)]
         for priority in priorities:
