@@ -70,8 +70,20 @@ class Dataset:
 
     @property
     def as_of(self) -> pd.Timestamp:
-        """The moment the data describes: the end of the period's last day."""
-        return self.period[1] + pd.Timedelta(days=1)
+        """The moment the data describes (naive UTC): the manifest's ``period.as_of`` (the
+        latest timestamp of any kind in the data, or the moment given with --as-of; for
+        generated data the end of the period), else the latest timestamp in the tables."""
+        recorded = self.manifest.get("period", {}).get("as_of")
+        if recorded:
+            return pd.Timestamp(recorded)
+        latest = [column.max() for column in (*(self.tickets[k] for k in TICKET_TIMESTAMPS),
+                                              self.escalation_events["timestamp"]) if column.notna().any()]
+        return max(latest) if latest else self.period[1] + pd.Timedelta(days=1)
+
+    @property
+    def missing_fields(self) -> tuple[str, ...]:
+        """The canonical ticket fields the source does not have at all (see ``ingest.checks``)."""
+        return tuple(self.manifest.get("missing_fields", ()))
 
 
 def write_dataset(dataset: Dataset, folder: Path) -> list[Path]:
