@@ -81,9 +81,10 @@ def fold_spellings(values: Sequence | np.ndarray | pd.Series) -> Folded:
 
 
 def report_folds(report: QualityReport, folded: Folded, *, column: str, rows: np.ndarray,
-                 text_at: Callable[[np.ndarray], list[str]]) -> None:
+                 text_at: Callable[[np.ndarray], list[str]], where: str = "") -> None:
     """An info finding for a folded column: which spellings became which, with example rows
-    (``text_at(positions)`` gives the text of those rows as the source holds it)."""
+    (``text_at(positions)`` gives the text of those rows as the source holds it). ``where``
+    names the column in the finding when that differs from its name in the examples."""
     if not folded.changed.any():
         return
     listed = []
@@ -95,7 +96,7 @@ def report_folds(report: QualityReport, folded: Folded, *, column: str, rows: np
               "spelling kept: " + "; ".join(listed) + (f"; and {more:,} more" if more > 0 else ""))
     at = np.flatnonzero(folded.changed)[:MAX_EXAMPLES]
     examples = [(int(rows[i]), column, text) for i, text in zip(at.tolist(), text_at(at))]
-    report.add("spelling variants", "info", int(folded.changed.sum()), column=column, detail=detail,
+    report.add("spelling variants", "info", int(folded.changed.sum()), column=where or column, detail=detail,
                examples=examples)
 
 
@@ -153,7 +154,7 @@ def reconcile_status(status: np.ndarray, created: np.ndarray, resolved: np.ndarr
 
 def report_reconciled(report: QualityReport, r: Reconciled, *, column: str, rows: np.ndarray,
                       text_at: Callable[[np.ndarray], list[str]], closed_label: str = "",
-                      updated_label: str = "") -> None:
+                      updated_label: str = "", where: str = "") -> None:
     """One finding per rule of ``reconcile_status`` that changed rows, quoting their status as the
     source holds it (a warning, except a closed ticket's resolved time read from its closed time)."""
     for mask, kind, severity, detail in (
@@ -170,7 +171,7 @@ def report_reconciled(report: QualityReport, r: Reconciled, *, column: str, rows
             continue
         at = np.flatnonzero(mask)[:MAX_EXAMPLES]
         examples = [(int(rows[i]), column, text) for i, text in zip(at.tolist(), text_at(at))]
-        report.add(kind, severity, int(mask.sum()), column=column, detail=detail, examples=examples)
+        report.add(kind, severity, int(mask.sum()), column=where or column, detail=detail, examples=examples)
 
 
 def latest_plausible(path: Path | None) -> np.datetime64:
