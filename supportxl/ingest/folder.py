@@ -272,7 +272,7 @@ class _FolderChecks:
         if unknown.any():
             self.report.add("event of an unknown ticket", "warning", int(unknown.sum()),
                             column="escalation_events.csv: ticket_id",
-                            detail="no ticket of that id in tickets.csv; the event is dropped",
+                            detail="no ticket of that id is kept from tickets.csv; the event is dropped",
                             examples=self._examples(unknown, "ticket_id", self.events["ticket_id"],
                                                     np.arange(2, len(unknown) + 2)))
             self.events = self.events[~unknown].reset_index(drop=True)
