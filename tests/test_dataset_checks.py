@@ -51,6 +51,7 @@ def broken_folder(clean_folder):
     events.to_csv(clean_folder / "escalation_events.csv", index=False)
     manifest = json.loads((clean_folder / "manifest.json").read_text())
     manifest["source"] = "edited by hand"
+    del manifest["period"]["as_of"]
     (clean_folder / "manifest.json").write_text(json.dumps(manifest))
     return clean_folder, tickets, events, resolved[5]
 
@@ -99,6 +100,11 @@ def test_a_broken_folder_is_reported_not_refused(broken_folder):
     manifest = result.dataset.manifest
     assert manifest["data_quality"] == result.report.to_data()
     assert manifest["rows"]["source"] == len(tickets) and manifest["rows"]["dropped"] == 2
+    latest = max(pd.to_datetime(tickets.drop(index=[3, 10])[c], errors="coerce").max()
+                 for c in ("created_at", "first_response_at", "resolved_at"))
+    latest = max(latest, pd.to_datetime(events.loc[~orphans, "timestamp"]).max())
+    assert result.dataset.as_of == latest  # no recorded as-of: the latest timestamp that survived the checks
+    assert manifest["period"]["as_of"] == latest.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def test_strict_keeps_a_broken_folder_fatal(broken_folder):

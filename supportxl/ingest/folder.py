@@ -17,13 +17,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from supportxl.dataset import FILES, STATUSES, Dataset, read_dataset
+from supportxl.dataset import FILES, STATUSES, TICKET_TIMESTAMPS, Dataset, read_dataset
 from supportxl.errors import SupportxlError
-from supportxl.ingest.checks import (Folded, fold_spellings, implausible, implausible_detail, latest_plausible,
-                                     parse_as_of, reconcile_status, report_folds, report_reconciled)
+from supportxl.ingest.checks import (Folded, fold_spellings, implausible, implausible_detail, latest_moment,
+                                     latest_plausible, parse_as_of, reconcile_status, report_folds,
+                                     report_reconciled)
 from supportxl.ingest.importer import ImportResult
 from supportxl.ingest.mapping import PRIORITIES, TIERS, normalise
-from supportxl.ingest.report import QualityReport
+from supportxl.ingest.report import MAX_EXAMPLES, QualityReport
 
 UNKNOWN = "Unknown"
 NAT = np.datetime64("NaT", "ns")
@@ -58,8 +59,11 @@ def load_dataset(folder: str | Path, *, strict: bool = False, as_of: str | None 
     if as_of is not None:
         period["as_of"] = parse_as_of(as_of, manifest.get("timezone", "UTC")).strftime("%Y-%m-%d %H:%M:%S")
         period["as_of_given"] = True
-    elif checker.changed_times and manifest.get("source") != "generator":
-        period.pop("as_of", None)  # recomputed from the checked timestamps
+    elif manifest.get("source") != "generator" and (checker.changed_times or "as_of" not in period):
+        latest = latest_moment(*(dataset.tickets[k] for k in TICKET_TIMESTAMPS),
+                               dataset.escalation_events["timestamp"])
+        if latest is not None:  # the latest of the timestamps that survived the checks
+            period["as_of"] = latest.strftime("%Y-%m-%d %H:%M:%S")
     manifest["period"] = period
     if len(report) or "data_quality" in manifest or manifest.get("source") != "generator":
         manifest["data_quality"] = report.to_data()
@@ -105,7 +109,7 @@ class _FolderChecks:
 
     # ---------------------------------------------------------------- helpers
     def _examples(self, mask: np.ndarray, column: str, values: pd.Series, rows: np.ndarray):
-        at = np.flatnonzero(mask)[:5]
+        at = np.flatnonzero(mask)[:MAX_EXAMPLES]
         return [(int(rows[i]), column, "" if pd.isna(v) else str(v)) for i, v in zip(at, values.iloc[at])]
 
     def _set_tickets(self, column: str, values) -> None:
