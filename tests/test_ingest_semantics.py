@@ -282,3 +282,36 @@ def test_examples_quote_the_file_as_it_is(tmp_path):
     assert early.examples == ((2, "Solved at", "30/12/2024 10:00"),)  # not re-formatted
     unknown = findings(result, "unknown value")[0]
     assert unknown.examples == ((2, "Priority", "  P9  "),)  # spaces and all
+
+
+# ------------------------------------------------------------------- the workbook agrees
+
+@pytest.mark.libreoffice
+def test_an_export_with_case_variants_and_contradictions_recalculates_the_same(tmp_path):
+    """Teams and issue types in two spellings, "Open" tickets with a solved time and solved
+    times before the created time: LibreOffice's recalculation equals every cached value."""
+    from typer.testing import CliRunner
+
+    from conftest import soffice_or_skip
+    from supportxl.cli import app
+    from supportxl.generate import generate, load_params
+    from test_ingest_helpers import write_zendesk_csv
+
+    soffice_or_skip()
+    generated = generate(load_params(overrides={"tickets": 400, "seed": 3, "accounts": 30, "agents": 8}, year=2025))
+    path = write_zendesk_csv(generated, tmp_path / "zendesk.csv")
+    f = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    f.loc[f.index % 9 == 0, "Group"] = f.loc[f.index % 9 == 0, "Group"].str.lower()
+    f.loc[f.index % 13 == 0, "Ticket type"] = f.loc[f.index % 13 == 0, "Ticket type"].str.upper()
+    solved = f.index[f["Status"] == "Solved"]
+    f.loc[solved[:10], "Status"] = "Open"
+    f.loc[solved[10:20], "Solved at"] = "2024-01-01 00:00:00"
+    f.to_csv(path, index=False, encoding="utf-8-sig")
+
+    runner = CliRunner()
+    out = tmp_path / "w.xlsx"
+    built = runner.invoke(app, ["build", str(path), "-o", str(out), "-q"])
+    assert built.exit_code == 0, built.output
+    checked = runner.invoke(app, ["verify", str(out)])
+    assert checked.exit_code == 0, checked.output
+    assert checked.stdout.endswith(" 0 mismatches, 0 error values\n")
