@@ -51,10 +51,12 @@ def test_status_is_reconciled_with_the_timestamps(tmp_path):
         ["INC4", "2025-06-05 09:00:00", "On Hold", "4 - Low", "Network", "Desk", "", "", "2025-06-05 10:00:00"],
         ["INC5", "2025-06-05 10:00:00", "Closed", "4 - Low", "Network", "Desk", "2025-06-05 12:00:00",
          "2025-06-06 12:00:00", "2025-06-06 12:00:00"],
+        # closed before it was opened, nothing else: the closed time is dropped, the ticket is open
+        ["INC6", "2025-06-06 09:00:00", "Closed", "4 - Low", "Network", "Desk", "", "01-06-2025 07:00", ""],
     ]
     result = load_export(servicenow(tmp_path, rows))
     t = result.dataset.tickets.set_index("ticket_id")
-    assert list(t["status"]) == ["Resolved", "Resolved", "Open", "Pending", "Closed"]
+    assert list(t["status"]) == ["Resolved", "Resolved", "Open", "Pending", "Closed", "Open"]
     assert t.loc["INC1", "resolved_at"] == ts("2025-06-02 15:00")
     assert t.loc["INC2", "resolved_at"] == ts("2025-06-03 18:30")
     assert pd.isna(t.loc["INC3", "resolved_at"]) and pd.isna(t.loc["INC4", "resolved_at"])
@@ -70,9 +72,11 @@ def test_status_is_reconciled_with_the_timestamps(tmp_path):
     assert (from_update.severity, from_update.count, from_update.examples) == (
         "warning", 1, ((3, "incident_state", "Resolved"),))
     reopened = by_detail["no usable resolved, closed or update time: counted as open (status set to Open)"]
-    assert (reopened.count, reopened.examples) == (1, ((4, "incident_state", "Closed"),))
+    assert (reopened.count, reopened.examples) == (2, ((4, "incident_state", "Closed"), (7, "incident_state", "Closed")))
     early = findings(result, "resolved before created")[0]
     assert early.examples == ((3, "resolved_at", "2025-06-01 09:00:00"),)
+    closed_early = findings(result, "closed before created")[0]
+    assert closed_early.examples == ((7, "closed_at", "01-06-2025 07:00"),)  # as the file wrote it
 
 
 def test_reconcile_status_rules_on_their_own():

@@ -524,16 +524,20 @@ class _Importer:
         created = work["created_at"]
         rows = work["_row"].to_numpy()
         for key, kind in (("resolved_at", "resolved before created"),
-                          ("first_response_at", "first response before created")):
+                          ("first_response_at", "first response before created"),
+                          ("closed_at", "closed before created")):
+            if key not in work:
+                continue
             early = (work[key] < created).to_numpy()
             if early.any():
                 position = self.match.fields.get(key, self.match.fields["created_at"])
                 header = self.source.headers[position]
-                if key in self._source_columns:  # the time as the file wrote it
-                    shown = np.full(len(work), "", dtype=object)
-                    shown[early] = self._text_at(key, work, np.flatnonzero(early))
-                else:  # a time computed from a stated duration
-                    shown = work[key].dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
+                # the time as the file wrote it, or as computed from a stated duration
+                shown = work[key].dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
+                if key in self._source_columns:
+                    at = np.flatnonzero(early)
+                    written = np.array(self._text_at(key, work, at), dtype=object)
+                    shown[at] = np.where(written != "", written, shown[at])
                 self.report.add_rows(kind, "warning", early, rows, column=header, values=shown,
                                      detail=f"{key.replace('_at', '').replace('_', ' ')} time dropped")
                 work.loc[early, key] = pd.NaT
