@@ -13,11 +13,14 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_ingest_helpers import write_rows
 
 from supportxl.errors import ParameterError, SupportxlError
 from supportxl.ingest import load_export
 from supportxl.ingest.checks import MISSING_FIELDS, fold_spellings, parse_as_of, reconcile_status
+from supportxl.ingest.mapping import normalise
 
 SN_HEADER = ["number", "opened_at", "incident_state", "priority", "category", "assignment_group",
              "resolved_at", "closed_at", "sys_updated_on"]
@@ -93,6 +96,41 @@ def test_reconcile_status_rules_on_their_own():
     assert r.open_resolved.tolist() == [True, True, False, False, False]
     assert r.from_updated.tolist() == [False, False, True, False, False]
     assert r.reopened.tolist() == [False, False, False, True, False]
+
+
+HOURS = st.one_of(st.none(), st.integers(-48, 48))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["Open", "Pending", "Resolved", "Closed", None]), HOURS, HOURS, HOURS),
+                min_size=1, max_size=30))
+def test_after_reconciling_open_means_no_resolved_time(rows):
+    start = np.datetime64("2025-01-01T12:00", "ns")
+
+    def times(i):
+        return np.array([start + np.timedelta64(r[i], "h") if r[i] is not None else np.datetime64("NaT", "ns")
+                         for r in rows], dtype="datetime64[ns]")
+
+    created = np.full(len(rows), start)
+    r = reconcile_status(np.array([row[0] for row in rows], dtype=object), created, times(1), times(2), times(3))
+    assert set(r.status) <= {"Open", "Pending", "Resolved", "Closed"}
+    assert (np.isin(r.status, ["Open", "Pending"]) == np.isnat(r.resolved)).all()
+    filled = np.isnat(times(1)) & ~np.isnat(r.resolved)  # taken from the closed or update time
+    assert (r.resolved[filled] >= created[filled]).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["Tier 1", "tier 1", "TIER  1", " Tier 1", "Ops", "ops", "OPS", "x"]), max_size=40))
+def test_folding_leaves_one_spelling_per_value_and_is_stable(values):
+    folded = fold_spellings(values).values.tolist()
+    by_key: dict[str, set] = {}
+    for value in folded:
+        by_key.setdefault(normalise(value), set()).add(value)
+    assert all(len(spellings) == 1 for spellings in by_key.values())
+    for original, value in zip(values, folded):
+        assert normalise(original) == normalise(value)
+        assert value in values
+    assert fold_spellings(folded).values.tolist() == folded
 
 
 # --------------------------------------------------------------------------- spellings
