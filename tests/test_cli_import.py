@@ -112,7 +112,8 @@ def test_stated_business_hours_are_used_and_the_rest_counted(tmp_path, zendesk):
     assert tickets.loc["103", "First response (bh)"] == pytest.approx(counted) == 0
     settings_rows = sheet_rows(book["Settings"])
     assert settings_rows["SLA clock"] == (
-        "Business hours: Mon, Tue, Wed, Thu, Fri 09:00-17:00 Europe/Berlin, 0 holiday(s); durations the "
+        "Business hours: Mon, Tue, Wed, Thu, Fri 09:00-17:00 Europe/Berlin, 0 holiday(s); timestamps recorded "
+        "in UTC; durations the "
         "export states in business hours are used as stated")
 
 
@@ -146,9 +147,11 @@ def test_validate_exit_codes_and_messages(tmp_path, zendesk):
     missing = run("validate", tmp_path / "nope.csv")
     assert missing.exit_code == 2
     assert missing.stderr == f"Error: {tmp_path / 'nope.csv'}: no such file.\n"
-    folder = run("validate", tmp_path)
-    assert folder.exit_code == 2
-    assert folder.stderr == f"Error: {tmp_path}: a folder; validate checks a helpdesk export file.\n"
+    folder = run("validate", tmp_path)  # a folder is checked as a dataset folder
+    assert folder.exit_code == 1
+    assert folder.stderr == (f"Fatal: {tmp_path}: missing tickets.csv, accounts.csv, agents.csv, "
+                             f"escalation_events.csv, manifest.json (a dataset folder holds tickets.csv, "
+                             f"accounts.csv, agents.csv, escalation_events.csv, manifest.json).\n")
 
 
 def test_strict_validation_fails_on_unknown_values(tmp_path, zendesk):

@@ -79,11 +79,10 @@ def test_report_lines_rows_and_data(tmp_path):
                         "e.g. row 2, Solved at: 'yesterday'; row 4, Solved at: 'yesterday'; "
                         "row 6, Solved at: 'yesterday'; row 8, Solved at: 'yesterday'; "
                         "row 10, Solved at: 'yesterday'")
-    # one note per canonical field the file lacks, naming the KPIs it takes away
-    assert lines[1] == ("info: unavailable KPI: 1 field (the source has no first-response time: first "
-                        "response time and the response SLA are not available)")
-    assert len(lines) == 1 + 12 and all(line.startswith("info: unavailable KPI: 1 field (the source has no ")
-                                        for line in lines[1:])
+    # one note per canonical field the file lacks
+    assert lines[1] == ("info: missing field in column 'first_response_at': 1 field (the source has no "
+                        "first-response times; the KPIs that need it show n/a)")
+    assert len(lines) == 1 + 12 and all(line.startswith("info: missing field in column ") for line in lines[1:])
     assert result.dataset.manifest["missing_fields"] == [
         "first_response_at", "csat", "reopen_count", "agent_replies", "escalated", "priority", "channel",
         "issue_type", "team", "agent", "account_id", "subject"]

@@ -19,7 +19,7 @@ from test_ingest_helpers import write_rows
 
 from supportxl.errors import ParameterError, SupportxlError
 from supportxl.ingest import load_export
-from supportxl.ingest.checks import MISSING_FIELDS, fold_spellings, parse_as_of, reconcile_status
+from supportxl.ingest.checks import fold_spellings, parse_as_of, reconcile_status
 from supportxl.ingest.mapping import normalise
 
 SN_HEADER = ["number", "opened_at", "incident_state", "priority", "category", "assignment_group",
@@ -259,9 +259,9 @@ def test_missing_fields_are_recorded_with_the_kpis_they_take_away(tmp_path):
                 "account_id", "subject"]
     assert result.dataset.manifest["missing_fields"] == expected
     assert result.dataset.missing_fields == tuple(expected)
-    notes = [f.detail for f in findings(result, "unavailable KPI")]
-    assert notes == [f"the source has {MISSING_FIELDS[key]}" for key in expected]
-    assert notes[1] == "the source has no satisfaction rating: CSAT and the survey response rate are not available"
+    notes = findings(result, "missing field")
+    assert [(f.column, f.severity, f.count) for f in notes] == [(key, "info", 1) for key in expected]
+    assert notes[1].detail == "the source has no satisfaction ratings; the KPIs that need it show n/a"
 
 
 def test_generated_data_misses_nothing():

@@ -6,7 +6,7 @@
   decide" (after it, a status is Open or Pending exactly when there is no resolved time);
 - ``implausible``: timestamps before 1990 or after the file was written (and after now);
 - ``latest_moment``: the data's as-of moment, the latest timestamp of any kind;
-- ``MISSING_FIELDS``: the canonical fields a source can lack, and which KPIs that removes.
+- ``report_missing_fields``: a note per canonical field the source lacks (``schema.OPTIONAL_FIELDS``).
 
 Each function works on whole columns; the callers report what changed, with examples, so
 an export's findings can quote the file's own rows and text.
@@ -23,12 +23,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from supportxl.dataset import OPEN_STATUSES
 from supportxl.errors import ParameterError
 from supportxl.ingest.mapping import normalise
 from supportxl.ingest.report import MAX_EXAMPLES, QualityReport
-
-RESOLVED_STATUSES = ("Resolved", "Closed")
+from supportxl.schema import CLOSED_STATUSES, OPEN_STATUSES, OPTIONAL_FIELDS
 PLAUSIBLE_FROM = np.datetime64("1990-01-01T00:00:00", "ns")
 FILE_TIME_SLACK = np.timedelta64(1, "D")
 MAX_FOLDS_LISTED = 5
@@ -135,7 +133,7 @@ def reconcile_status(status: np.ndarray, created: np.ndarray, resolved: np.ndarr
         return ~np.isnat(times) & (times >= created)
 
     is_open = np.isin(status, OPEN_STATUSES)
-    is_closed = np.isin(status, RESOLVED_STATUSES)
+    is_closed = np.isin(status, CLOSED_STATUSES)
     from_closed = np.isnat(end) & usable(closed)
     if from_closed.any():
         end[from_closed] = np.asarray(closed, dtype="datetime64[ns]")[from_closed]
@@ -236,27 +234,9 @@ def latest_moment(*columns: np.ndarray | pd.Series | None) -> pd.Timestamp | Non
 
 # ------------------------------------------------------------------------- missing fields
 
-# Canonical ticket fields a source may lack altogether, and what is unavailable without them.
-MISSING_FIELDS = {
-    "first_response_at": "no first-response time: first response time and the response SLA are not available",
-    "resolved_at": "no resolved or closed time: time to resolution and the resolution SLA are not available, "
-                   "and every ticket counts as open",
-    "csat": "no satisfaction rating: CSAT and the survey response rate are not available",
-    "reopen_count": "no reopen count: the reopen rate and first-contact resolution are not available",
-    "agent_replies": "no agent reply count: first-contact resolution is not available",
-    "escalated": "no escalation signal (tier, escalated flag, group stations or reassignments): the "
-                 "escalation rate and first-contact resolution are not available",
-    "priority": "no priority: no ticket has an SLA target, so SLA compliance and breach cost are not available",
-    "channel": "no channel: the breakdowns by channel are not available",
-    "issue_type": "no issue type: the breakdowns by issue type are not available",
-    "team": "no team or group: the breakdowns by team are not available",
-    "agent": "no agent: the agent performance and workload figures are not available",
-    "account_id": "no account: the account and segment breakdowns are not available",
-    "subject": "no subject: the tickets have no subject line",
-}
-
-
 def report_missing_fields(report: QualityReport, missing: Sequence[str]) -> None:
-    """One info finding per canonical field the source lacks, saying which KPIs that removes."""
+    """One note per canonical field the source lacks (``schema.OPTIONAL_FIELDS``); the KPIs
+    that need it are shown as n/a, and listed with the reason on the Data Quality sheet."""
     for key in missing:
-        report.add("unavailable KPI", "info", 1, unit="field", detail=f"the source has {MISSING_FIELDS[key]}")
+        report.add("missing field", "info", 1, unit="field", column=key,
+                   detail=f"{OPTIONAL_FIELDS[key]}; the KPIs that need it show n/a")

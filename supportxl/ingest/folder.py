@@ -17,16 +17,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from supportxl.dataset import FILES, STATUSES, TICKET_TIMESTAMPS, Dataset, read_dataset
+from supportxl.dataset import FILES, TICKET_TIMESTAMPS, Dataset, read_dataset
 from supportxl.errors import SupportxlError
 from supportxl.ingest.checks import (Folded, fold_spellings, implausible, implausible_detail, latest_moment,
                                      latest_plausible, parse_as_of, reconcile_status, report_folds,
                                      report_reconciled)
 from supportxl.ingest.importer import ImportResult
-from supportxl.ingest.mapping import PRIORITIES, TIERS, normalise
+from supportxl.ingest.mapping import normalise
 from supportxl.ingest.report import MAX_EXAMPLES, QualityReport
+from supportxl.schema import PRIORITIES, STATUSES, TIERS, UNKNOWN
 
-UNKNOWN = "Unknown"
 NAT = np.datetime64("NaT", "ns")
 # Columns folded together because they name the same things in two tables.
 SHARED_SPELLINGS = (("account_id", "accounts", "account_id"), ("agent", "agents", "name"),

@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 
 from supportxl import __version__
-from supportxl.dataset import EVENT_COLUMNS, OPEN_STATUSES, STATED_BUSINESS_HOURS, STATUSES, TICKET_COLUMNS, Dataset
+from supportxl.dataset import EVENT_COLUMNS, STATED_BUSINESS_HOURS, TICKET_COLUMNS, Dataset
 from supportxl.errors import SupportxlError
-from supportxl.ingest.checks import (MISSING_FIELDS, RESOLVED_STATUSES, fold_spellings, implausible, implausible_detail,
+from supportxl.ingest.checks import (fold_spellings, implausible, implausible_detail,
                                      latest_moment, latest_plausible, parse_as_of, period_days,
                                      reconcile_status, report_folds, report_missing_fields,
                                      report_reconciled)
@@ -41,6 +41,7 @@ from supportxl.ingest.parse import (Column, absurd_durations, lookup_for, map_va
                                     parse_durations, parse_timestamps)
 from supportxl.ingest.readers import Source, Table, open_source
 from supportxl.ingest.report import QualityReport, shorten
+from supportxl.schema import CLOSED_STATUSES, OPEN_STATUSES, OPTIONAL_FIELDS, STATUSES
 
 UNKNOWN = "Unknown"
 UNASSIGNED = "Unassigned"
@@ -423,7 +424,7 @@ class _Importer:
         key = work["_key"]
         by = work.groupby("_key", sort=True)
         status = work["status"] if "status" in work else pd.Series(None, index=work.index, dtype=object)
-        resolved_row = status.isin(RESOLVED_STATUSES)
+        resolved_row = status.isin(CLOSED_STATUSES)
         open_row = status.isin(OPEN_STATUSES)
 
         final = by.last()
@@ -436,7 +437,7 @@ class _Importer:
                                           if "first_response_at" in final else from_states)
             last_open = work["_t"].where(open_row).groupby(key).transform("max")
             solved = work["_t"].where(resolved_row & ~(work["_t"] < last_open)).groupby(key).min()
-            solved = solved.where(final["status"].isin(RESOLVED_STATUSES))
+            solved = solved.where(final["status"].isin(CLOSED_STATUSES))
             final["resolved_at"] = (by["resolved_at"].last().fillna(solved)
                                     if "resolved_at" in work else solved)
             if "reopen_count" not in work:
@@ -643,7 +644,7 @@ class _Importer:
         return np.where(escalated, tiers[1], tiers[0]).astype(object), escalated.astype(bool)
 
     def _missing_fields(self, work: pd.DataFrame) -> list[str]:
-        """The canonical fields (``checks.MISSING_FIELDS``) this export has no column for and
+        """The canonical fields (``schema.OPTIONAL_FIELDS``) this export has no column for and
         cannot derive."""
         fields = self.match.fields
         stated = {self.m.durations[name].measures for name in self.match.durations}
@@ -659,7 +660,7 @@ class _Importer:
         }
         for key in ("csat", "agent_replies", "priority", "channel", "issue_type", "team", "agent", "subject"):
             has[key] = key in fields
-        return [key for key in MISSING_FIELDS if not has[key]]
+        return [key for key in OPTIONAL_FIELDS if not has[key]]
 
     def _manifest(self, tickets, accounts, agents, events, latest: pd.Timestamp,
                   missing: list[str]) -> dict:
