@@ -27,6 +27,7 @@ from supportxl.errors import ParameterError
 from supportxl.ingest.mapping import normalise
 from supportxl.ingest.report import MAX_EXAMPLES, QualityReport
 from supportxl.schema import CLOSED_STATUSES, OPEN_STATUSES, OPTIONAL_FIELDS
+
 PLAUSIBLE_FROM = np.datetime64("1990-01-01T00:00:00", "ns")
 FILE_TIME_SLACK = np.timedelta64(1, "D")
 MAX_FOLDS_LISTED = 5

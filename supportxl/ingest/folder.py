@@ -192,9 +192,8 @@ class _FolderChecks:
             unknown = np.array([m is None for m in result.tolist()], dtype=bool) & (codes >= 0)
             self.report.add("unknown value", "warning", int(unknown.sum()), column=f"tickets.csv: {column}",
                             detail=detail, examples=self._examples(unknown, column, values, self.rows))
-            missing = result == None  # noqa: E711 - elementwise over an object array
             if fill is not None:
-                result[missing] = fill
+                result[pd.isna(result)] = fill
             changed = (codes < 0) | unknown | (result != values.to_numpy(dtype=object))
             if changed.any():
                 self._set_tickets(column, pd.Series(result, dtype=object if fill is None else str))
