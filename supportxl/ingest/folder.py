@@ -65,16 +65,17 @@ def load_dataset(folder: str | Path, *, strict: bool = False, as_of: str | None 
         if latest is not None:  # the latest of the timestamps that survived the checks
             period["as_of"] = latest.strftime("%Y-%m-%d %H:%M:%S")
     manifest["period"] = period
+    reason = f"a dataset folder ({', '.join(FILES.values())} and manifest.json)"
     if len(report) or "data_quality" in manifest or manifest.get("source") != "generator":
         manifest["data_quality"] = report.to_data()
         manifest.setdefault("file", folder.name)
+        manifest.setdefault("reason", reason)
         manifest["rows"] = {**manifest.get("rows", {}), "source": checker.source_rows,
                             "tickets": len(dataset.tickets), "escalation_events": len(dataset.escalation_events),
                             "dropped": checker.source_rows - len(dataset.tickets)}
     dataset = Dataset(tickets=dataset.tickets, accounts=dataset.accounts, agents=dataset.agents,
                       escalation_events=dataset.escalation_events, manifest=manifest)
-    return ImportResult(dataset=dataset, report=report, mapping="dataset folder",
-                        reason=f"a dataset folder ({', '.join(FILES.values())} and manifest.json)")
+    return ImportResult(dataset=dataset, report=report, mapping="dataset folder", reason=reason)
 
 
 class _FolderChecks:
