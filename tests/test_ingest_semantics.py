@@ -243,8 +243,11 @@ def test_far_future_and_ancient_dates_are_flagged_and_left_out(tmp_path):
     assert result.dataset.as_of == ts("2025-06-04 11:00")  # the 2099 time does not move it
     by_column = {f.column: f for f in findings(result, "implausible date")}
     assert by_column["resolved_at"].examples == ((2, "resolved_at", "2099-01-01 00:00:00"),)
-    assert by_column["resolved_at"].detail == ("before 1990 or after 2025-06-06 12:00 UTC, a day after the file "
-                                               "was written; kept as missing")
+    assert by_column["resolved_at"].detail == "before 1990, or more than a day after the file was last written; kept as missing"
+    # the limit is the file's time plus a day: a time within it is believed
+    recent = servicenow(tmp_path, [rows[2][:6] + ["2025-06-06 11:00:00", "", ""]], name="recent.csv")
+    os.utime(recent, (written, written))
+    assert not findings(load_export(recent), "implausible date")
     assert by_column["opened_at"].examples == ((3, "opened_at", "1985-06-03 09:00:00"),)
 
 

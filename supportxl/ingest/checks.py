@@ -192,9 +192,9 @@ def implausible(times: np.ndarray, latest: np.datetime64) -> np.ndarray:
     return ~np.isnat(times) & ((times < PLAUSIBLE_FROM) | (times > latest))
 
 
-def implausible_detail(latest: np.datetime64, action: str) -> str:
-    shown = pd.Timestamp(latest).strftime("%Y-%m-%d %H:%M")
-    return f"before 1990 or after {shown} UTC, a day after the file was written; {action}"
+def implausible_detail(action: str) -> str:
+    # The limit itself is left out: it moves with the file's time, the report should not.
+    return f"before 1990, or more than a day after the file was last written; {action}"
 
 
 def parse_as_of(text: str, zone: str = "UTC") -> pd.Timestamp:

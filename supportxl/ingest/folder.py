@@ -150,7 +150,7 @@ class _FolderChecks:
             action = ("the row is dropped: a ticket needs its created time" if column == "created_at"
                       else "kept as missing")
             self.report.add("implausible date", "warning", int(odd.sum()), column=f"tickets.csv: {column}",
-                            detail=implausible_detail(latest, action),
+                            detail=implausible_detail(action),
                             examples=self._examples(odd, column, self.tickets[column], self.rows))
             values = values.copy()
             values[odd] = NAT
@@ -160,7 +160,7 @@ class _FolderChecks:
         odd = implausible(stamps, latest)
         if odd.any():
             self.report.add("implausible date", "warning", int(odd.sum()), column="escalation_events.csv: timestamp",
-                            detail=implausible_detail(latest, "the event is dropped"),
+                            detail=implausible_detail("the event is dropped"),
                             examples=self._examples(odd, "timestamp", self.events["timestamp"],
                                                     np.arange(2, len(odd) + 2)))
             self.events = self.events[~odd].reset_index(drop=True)

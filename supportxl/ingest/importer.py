@@ -274,7 +274,7 @@ class _Importer:
             values = parsed.values
             odd = implausible(values, self.latest_plausible)
             self._flag("implausible date", "warning", odd, column,
-                       implausible_detail(self.latest_plausible, detail))
+                       implausible_detail(detail))
             values[odd] = np.datetime64("NaT", "ns")
             work[key] = values
 
