@@ -227,6 +227,17 @@ def test_as_of_given_is_read_in_the_report_zone(tmp_path):
     assert str(info.value) == ("--as-of: '30/06/2025' is not a date or a date and time (expected YYYY-MM-DD "
                                "or 'YYYY-MM-DD HH:MM', in the report's time zone, UTC).")
     assert parse_as_of("2025-03-30 02:30", "Europe/Berlin") == ts("2025-03-30 01:00")  # a skipped hour
+    with pytest.raises(ParameterError) as info:
+        load_export(path, as_of="2025-06-02 08:00")
+    assert str(info.value) == ("--as-of: 2025-06-02 08:00 UTC is before the first ticket was created "
+                               "(2025-06-02 09:00 UTC); the report would hold no tickets.")
+
+
+def test_an_earlier_as_of_ends_the_period_there(tmp_path):
+    rows = [["INC1", "2025-06-02 09:00:00", "New", "4 - Low", "Network", "Desk", "", "", ""],
+            ["INC2", "2025-08-20 09:00:00", "New", "4 - Low", "Network", "Desk", "", "", ""]]
+    period = load_export(servicenow(tmp_path, rows), as_of="2025-07-15").dataset.manifest["period"]
+    assert (period["start"], period["end"], period["as_of"]) == ("2025-06-02", "2025-06-02", "2025-07-16 00:00:00")
 
 
 def test_far_future_and_ancient_dates_are_flagged_and_left_out(tmp_path):

@@ -213,10 +213,21 @@ def parse_as_of(text: str, zone: str = "UTC") -> pd.Timestamp:
     return moment.tz_convert("UTC").tz_localize(None)
 
 
-def period_days(created: pd.Series, zone: str) -> tuple[str, str]:
-    """The first and last day (YYYY-MM-DD) with a created time, on the calendar of ``zone``."""
+def period_days(created: pd.Series, zone: str, as_of: pd.Timestamp | None = None) -> tuple[str, str]:
+    """The first and last day (YYYY-MM-DD) with a created time, on the calendar of ``zone``;
+    with ``as_of``, of the tickets created by then (an as-of before them all is an error)."""
+    if as_of is not None:
+        if not (created <= as_of).any():
+            first = pd.Series([created.min()]).dt.tz_localize("UTC").dt.tz_convert(zone)[0]
+            raise ParameterError(f"--as-of: {_shown(as_of, zone)} is before the first ticket was created "
+                                 f"({first:%Y-%m-%d %H:%M} {zone}); the report would hold no tickets.")
+        created = created[created <= as_of]
     first, last = pd.Series([created.min(), created.max()]).dt.tz_localize("UTC").dt.tz_convert(zone)
     return first.strftime("%Y-%m-%d"), last.strftime("%Y-%m-%d")
+
+
+def _shown(moment: pd.Timestamp, zone: str) -> str:
+    return f"{moment.tz_localize('UTC').tz_convert(zone):%Y-%m-%d %H:%M} {zone}"
 
 
 def latest_moment(*columns: np.ndarray | pd.Series | None) -> pd.Timestamp | None:

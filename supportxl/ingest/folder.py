@@ -20,7 +20,7 @@ import pandas as pd
 from supportxl.dataset import FILES, TICKET_TIMESTAMPS, Dataset, read_dataset
 from supportxl.errors import SupportxlError
 from supportxl.ingest.checks import (Folded, fold_spellings, implausible, implausible_detail, latest_moment,
-                                     latest_plausible, parse_as_of, reconcile_status, report_folds,
+                                     latest_plausible, parse_as_of, period_days, reconcile_status, report_folds,
                                      report_reconciled)
 from supportxl.ingest.importer import ImportResult
 from supportxl.ingest.mapping import normalise
@@ -57,7 +57,10 @@ def load_dataset(folder: str | Path, *, strict: bool = False, as_of: str | None 
     manifest = dict(dataset.manifest)
     period = dict(manifest.get("period", {}))
     if as_of is not None:
-        period["as_of"] = parse_as_of(as_of, manifest.get("timezone", "UTC")).strftime("%Y-%m-%d %H:%M:%S")
+        zone = manifest.get("timezone", "UTC")
+        moment = parse_as_of(as_of, zone)
+        period["start"], period["end"] = period_days(dataset.tickets["created_at"], zone, moment)
+        period["as_of"] = moment.strftime("%Y-%m-%d %H:%M:%S")
         period["as_of_given"] = True
     elif manifest.get("source") != "generator" and (checker.changed_times or "as_of" not in period):
         latest = latest_moment(*(dataset.tickets[k] for k in TICKET_TIMESTAMPS),

@@ -664,7 +664,7 @@ class _Importer:
 
     def _manifest(self, tickets, accounts, agents, events, latest: pd.Timestamp,
                   missing: list[str]) -> dict:
-        start, end = period_days(tickets["created_at"], self.zone)
+        start, end = period_days(tickets["created_at"], self.zone, self.as_of)
         as_of = self.as_of if self.as_of is not None else latest
         return {
             "source": f"{self.m.name} export {self.path.name}",
