@@ -191,15 +191,17 @@ class _FolderChecks:
             if column == "priority":
                 known[normalise(UNKNOWN)] = UNKNOWN
             codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
-            mapped = np.array([known.get(normalise(u)) for u in uniques.tolist()] + [None], dtype=object)
-            result = mapped[codes]  # code -1 picks the final None: a missing value
-            unknown = np.array([m is None for m in result.tolist()], dtype=bool) & (codes >= 0)
+            spellings = uniques.tolist()
+            mapped = np.array([known.get(normalise(u)) for u in spellings] + [None], dtype=object)
+            # per distinct value, then spread to the rows (code -1, a missing value, picks the last entry)
+            unknown = np.array([m is None for m in mapped[:-1].tolist()] + [False], dtype=bool)[codes]
+            respelled = np.array([m != u for m, u in zip(mapped[:-1].tolist(), spellings)] + [True], dtype=bool)[codes]
             self.report.add("unknown value", "warning", int(unknown.sum()), column=f"tickets.csv: {column}",
                             detail=detail, examples=self._examples(unknown, column, values, self.rows))
+            result = mapped[codes]
             if fill is not None:
                 result[pd.isna(result)] = fill
-            changed = (codes < 0) | unknown | (result != values.to_numpy(dtype=object))
-            if changed.any():
+            if respelled.any():
                 self._set_tickets(column, pd.Series(result, dtype=object if fill is None else str))
 
     def _order(self) -> None:
