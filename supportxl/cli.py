@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from supportxl import __version__
-from supportxl.dataset import read_dataset, write_dataset
+from supportxl.dataset import write_dataset
 from supportxl.errors import SupportxlError
 from supportxl.generate import GENERATION_STEPS, generate as generate_dataset, load_params
 from supportxl.paths import DEFAULT_DATA_DIR, DEFAULT_WORKBOOK
@@ -228,16 +228,22 @@ TIMEZONE_OPT = typer.Option(None, "--timezone", help="Time zone the export's tim
                                                      "[default: the mapping's, usually UTC].")
 SHEET_OPT = typer.Option(None, "--sheet", help="The sheet of an .xlsx export to read [default: the first].")
 STRICT_OPT = typer.Option(False, "--strict", help="Unknown status, priority, CSAT or tier values are fatal "
-                                                  "instead of becoming 'Unknown'.")
+                                                  "instead of becoming 'Unknown'; in a dataset folder, every "
+                                                  "problem is.")
+AS_OF_OPT = typer.Option(None, "--as-of", metavar="WHEN",
+                         help="The moment the report describes, 'YYYY-MM-DD' (the end of that day) or "
+                              "'YYYY-MM-DD HH:MM', in the report's time zone [default: the latest "
+                              "timestamp in the data].")
 
 
-def _import_options(mapping, timezone, sheet, strict, redact) -> dict:
-    return dict(mapping=mapping, timezone=timezone, sheet=sheet, strict=strict, redact=redact)
+def _import_options(mapping, timezone, sheet, strict, redact, as_of) -> dict:
+    return dict(mapping=mapping, timezone=timezone, sheet=sheet, strict=strict, redact=redact, as_of=as_of)
 
 
 def _load_source(source: Path, options: dict, quiet: bool):
-    """A dataset folder as written by 'supportxl generate', or a helpdesk export file."""
-    from supportxl.ingest import load_export
+    """A dataset folder as written by 'supportxl generate', or a helpdesk export file; either
+    is checked, and what was found is printed."""
+    from supportxl.ingest import load_dataset, load_export
 
     if not source.exists():
         raise SupportxlError(f"{source}: no such file or folder (expected a helpdesk export file, or a "
@@ -245,12 +251,15 @@ def _load_source(source: Path, options: dict, quiet: bool):
     if source.is_dir():
         given = [flag for flag, used in (("--mapping", options["mapping"] != "auto"),
                                          ("--timezone", options["timezone"]), ("--sheet", options["sheet"]),
-                                         ("--strict", options["strict"]), ("--redact", options["redact"]))
+                                         ("--redact", options["redact"]))
                  if used]
         if given:
             raise SupportxlError(f"{', '.join(given)} applies to helpdesk export files, but {source} is a "
                                  f"dataset folder.")
-        return read_dataset(source)
+        result = load_dataset(source, strict=options["strict"], as_of=options["as_of"])
+        if not quiet and len(result.report):
+            _say_findings(result.report)
+        return result.dataset
     with _status(f"Reading {source.name}", quiet):
         result = load_export(source, **options)
     if not quiet:
@@ -263,7 +272,11 @@ def _say_imported(result) -> None:
     err.print(f"Mapping: {result.reason}", markup=False, soft_wrap=True)
     err.print(f"Read {rows['source']:,} rows: {rows['tickets']:,} tickets, {rows['escalation_events']:,} "
               f"escalation events, {rows['dropped']:,} rows dropped or merged.", markup=False, soft_wrap=True)
-    lines = result.report.lines()
+    _say_findings(result.report)
+
+
+def _say_findings(report) -> None:
+    lines = report.lines()
     err.print(f"Data quality: {len(lines):,} finding(s)" + (":" if lines else ", none."), markup=False)
     for line in lines:
         err.print(f"  {line}", markup=False, soft_wrap=True)
@@ -288,6 +301,7 @@ def build(
                                                         "pseudonyms and drop subjects, for sharing."),
     strict: bool = STRICT_OPT,
     sheet: Optional[str] = SHEET_OPT,
+    as_of: Optional[str] = AS_OF_OPT,
     split_by: Optional[SplitBy] = typer.Option(
         None, "--split-by", help="One workbook per team, region, industry, account or agent, each built "
                                  "from its own tickets, plus index.xlsx linking them."),
@@ -323,12 +337,12 @@ def build(
         overrides = [*(calendar_overrides(calendar) if calendar else ()), *(set_values or ())]
         report_template = load_template(template, overrides)
         _check_pdf(pdf, report_template)
-        dataset = _load_source(source, _import_options(mapping, timezone, sheet, strict, redact), quiet)
+        dataset = _load_source(source, _import_options(mapping, timezone, sheet, strict, redact, as_of), quiet)
         by = split_by.value if split_by else None
         output = output or (Path("output") / f"by_{by}" if by else DEFAULT_WORKBOOK)
         command = _command_line("build", source, output=output, template=template, mapping=(
             None if mapping == "auto" else mapping), timezone=timezone, calendar=calendar, sheet=sheet,
-            strict=strict, redact=redact, split_by=by, pdf=pdf, csv_dir=csv_dir, set=set_values)
+            strict=strict, redact=redact, as_of=as_of, split_by=by, pdf=pdf, csv_dir=csv_dir, set=set_values)
         if by:
             _build_split(dataset, output, report_template, by, command, jobs, quiet)
             return
@@ -352,15 +366,17 @@ def _build_split(dataset, folder: Path, template, by: str, command: str, jobs, q
 
 @app.command()
 def validate(
-    export: Path = typer.Argument(..., help="A helpdesk export (.csv, .xlsx or .json)."),
+    export: Path = typer.Argument(..., help="A helpdesk export (.csv, .xlsx or .json), or a dataset folder."),
     mapping: str = MAPPING_OPT,
     timezone: Optional[str] = TIMEZONE_OPT,
     strict: bool = STRICT_OPT,
     sheet: Optional[str] = SHEET_OPT,
+    as_of: Optional[str] = AS_OF_OPT,
 ) -> None:
-    """Check a helpdesk export without building a workbook: which mapping reads it and what is wrong.
+    """Check a helpdesk export or a dataset folder without building a workbook: which mapping
+    reads it and what is wrong.
 
-    Exits 1 when the export cannot be imported (a missing required column, unknown values
+    Exits 1 when the data cannot be imported (a missing required column, unknown values
     with --strict, an unreadable file), 0 otherwise, also when there are warnings.
 
     Examples:
@@ -368,17 +384,17 @@ def validate(
     \b
       supportxl validate zendesk_tickets.csv
       supportxl validate incidents.csv --mapping servicenow --strict
+      supportxl validate output/data
     """
-    if not export.is_file():
+    if not export.is_file() and not export.is_dir():
         with _user_errors():
-            raise SupportxlError(f"{export}: " + ("a folder; validate checks a helpdesk export file."
-                                                   if export.is_dir() else "no such file."))
+            raise SupportxlError(f"{export}: no such file.")
     try:
-        dataset = _load_source(export, _import_options(mapping, timezone, sheet, strict, False), quiet=False)
+        dataset = _load_source(export, _import_options(mapping, timezone, sheet, strict, False, as_of), quiet=False)
     except SupportxlError as exc:
         err.print(f"Fatal: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
-    out.print(f"{export} can be imported: {dataset.manifest['rows']['tickets']:,} tickets.", markup=False,
+    out.print(f"{export} can be imported: {len(dataset.tickets):,} tickets.", markup=False,
               soft_wrap=True)
 
 
@@ -450,6 +466,7 @@ def compare(
       supportxl compare templates/scenarios/baseline.toml templates/scenarios/proactive_comms.toml
       supportxl compare output/data-2024 output/data-2025 -o output/2024-vs-2025.xlsx
     """
+    from supportxl.ingest import load_dataset
     from supportxl.template import load_template
     from supportxl.workbook.comparison import build_comparison
 
@@ -462,7 +479,7 @@ def compare(
                 params = load_params(path, dict(tickets=tickets, seed=seed), year=year)
                 sides.append((params.name, generate_dataset(params)))
             else:
-                sides.append((path.name or str(path), read_dataset(path)))
+                sides.append((path.name or str(path), load_dataset(path).dataset))
         labels = (sides[0][0], sides[1][0]) if sides[0][0] != sides[1][0] else ("A", "B")
         command = _command_line("compare", before, after, output=output, tickets=tickets, seed=seed,
                                 year=year, template=template)

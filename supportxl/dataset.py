@@ -70,8 +70,20 @@ class Dataset:
 
     @property
     def as_of(self) -> pd.Timestamp:
-        """The moment the data describes: the end of the period's last day."""
-        return self.period[1] + pd.Timedelta(days=1)
+        """The moment the data describes (naive UTC): the manifest's ``period.as_of`` (the
+        latest timestamp of any kind in the data, or the moment given with --as-of; for
+        generated data the end of the period), else the latest timestamp in the tables."""
+        recorded = self.manifest.get("period", {}).get("as_of")
+        if recorded:
+            return pd.Timestamp(recorded)
+        latest = [column.max() for column in (*(self.tickets[k] for k in TICKET_TIMESTAMPS),
+                                              self.escalation_events["timestamp"]) if column.notna().any()]
+        return max(latest) if latest else self.period[1] + pd.Timedelta(days=1)
+
+    @property
+    def missing_fields(self) -> tuple[str, ...]:
+        """The canonical ticket fields the source does not have at all (see ``ingest.checks``)."""
+        return tuple(self.manifest.get("missing_fields", ()))
 
 
 def write_dataset(dataset: Dataset, folder: Path) -> list[Path]:
@@ -268,8 +280,16 @@ def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def read_dataset(folder: Path) -> Dataset:
-    """Read a folder written by ``write_dataset`` (or ``supportxl generate``)."""
+# Called with (file, column, bad rows, the column as text) for timestamps that do not parse.
+BadTimestamps = Callable[[Path, str, np.ndarray, pd.Series], None]
+
+
+def read_dataset(folder: Path, on_bad_timestamps: BadTimestamps | None = None) -> Dataset:
+    """Read a folder written by ``write_dataset`` (or ``supportxl generate``).
+
+    A timestamp that is not ISO 8601 is an error naming the file, row, column and value; with
+    ``on_bad_timestamps`` it is handed to that function instead and read as missing (see
+    ``supportxl.ingest.load_dataset``, which reports it)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise SupportxlError(f"{folder}: no such folder (expected one written by 'supportxl generate').")
@@ -283,12 +303,14 @@ def read_dataset(folder: Path) -> Dataset:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SupportxlError(f"{folder / MANIFEST}: not valid JSON ({exc}).") from None
+    def read(name: str, columns: tuple[str, ...], timestamps: tuple[str, ...]) -> pd.DataFrame:
+        return _read_table(folder / FILES[name], columns, timestamps, on_bad_timestamps)
+
     tables = {
-        "tickets": _read_table(folder / FILES["tickets"], TICKET_COLUMNS, TICKET_TIMESTAMPS),
-        "accounts": _read_table(folder / FILES["accounts"], ACCOUNT_COLUMNS, ()),
-        "agents": _read_table(folder / FILES["agents"], AGENT_COLUMNS, ("hire_date",)),
-        "escalation_events": _read_table(folder / FILES["escalation_events"], EVENT_COLUMNS,
-                                         ("timestamp",)),
+        "tickets": read("tickets", TICKET_COLUMNS, TICKET_TIMESTAMPS),
+        "accounts": read("accounts", ACCOUNT_COLUMNS, ()),
+        "agents": read("agents", AGENT_COLUMNS, ("hire_date",)),
+        "escalation_events": read("escalation_events", EVENT_COLUMNS, ("timestamp",)),
     }
     tickets = tables["tickets"]
     tickets["csat"] = pd.to_numeric(tickets["csat"], errors="coerce").astype("Int64")
@@ -296,7 +318,8 @@ def read_dataset(folder: Path) -> Dataset:
     return Dataset(manifest=manifest, **tables)
 
 
-def _read_table(path: Path, columns: tuple[str, ...], timestamps: tuple[str, ...]) -> pd.DataFrame:
+def _read_table(path: Path, columns: tuple[str, ...], timestamps: tuple[str, ...],
+                on_bad_timestamps: BadTimestamps | None = None) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
@@ -308,13 +331,27 @@ def _read_table(path: Path, columns: tuple[str, ...], timestamps: tuple[str, ...
         )
     frame = frame[list(columns)].copy()
     for column in timestamps:
-        parsed = pd.to_datetime(frame[column], format="ISO8601", errors="coerce")
+        parsed = _utc_timestamps(frame[column])
         bad = parsed.isna() & frame[column].notna()
         if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise SupportxlError(
-                f"{path}: row {row + 2}, column {column}: '{frame[column].iloc[row]}' is not an "
-                f"ISO 8601 timestamp."
-            )
+            if on_bad_timestamps is None:
+                row = int(np.flatnonzero(bad.to_numpy())[0])
+                raise SupportxlError(
+                    f"{path}: row {row + 2}, column {column}: '{frame[column].iloc[row]}' is not an "
+                    f"ISO 8601 timestamp."
+                )
+            on_bad_timestamps(path, column, bad.to_numpy(), frame[column].astype(str))
         frame[column] = parsed.astype("datetime64[ns]")
     return frame
+
+
+def _utc_timestamps(values: pd.Series) -> pd.Series:
+    """ISO 8601 text as naive UTC (NaT where unreadable): times with an offset are converted,
+    naive ones are UTC already."""
+    try:
+        parsed = pd.to_datetime(values, format="ISO8601", errors="coerce")
+    except (ValueError, TypeError):  # naive and offset times mixed
+        parsed = pd.to_datetime(values, format="ISO8601", errors="coerce", utc=True)
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed

@@ -86,10 +86,17 @@ def test_corrupt_timestamp_names_row_and_column(tmp_path, small_dataset):
     first[1] = "yesterday"
     lines[3] = ",".join(first)
     path.write_text("\n".join(lines) + "\n")
-    result = run("build", str(tmp_path / "data"), "-o", str(tmp_path / "x.xlsx"))
+    result = run("build", str(tmp_path / "data"), "-o", str(tmp_path / "x.xlsx"), "--strict")
     assert result.exit_code == 2
     assert result.stderr == (f"Error: {path}: row 4, column created_at: 'yesterday' is not an "
                              f"ISO 8601 timestamp.\n")
+    assert not (tmp_path / "x.xlsx").exists()
+    # without --strict the row is dropped and reported, as in an export
+    result = run("build", str(tmp_path / "data"), "-o", str(tmp_path / "x.xlsx"))
+    assert result.exit_code == 0, result.output
+    assert ("  warning: unparseable date in column 'tickets.csv: created_at': 1 row (not an ISO 8601 timestamp; "
+            "the row is dropped: a ticket needs its created time); e.g. row 4, created_at: 'yesterday'"
+            in result.stderr.splitlines())
 
 
 def test_every_command_has_help_with_examples():

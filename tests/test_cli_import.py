@@ -45,8 +45,8 @@ def test_build_from_an_export_reports_the_mapping_and_findings(tmp_path, zendesk
     assert result.exit_code == 0, result.output
     report = load_export(zendesk).report
     assert result.stderr.splitlines()[:3] == [
-        "Mapping: zendesk, recognised from the headers: 30 of 30 mapped columns found: Id, Created at, "
-        "Solved at, Status, Priority, Via, Ticket type, Group, ...",
+        "Mapping: zendesk, recognised from the headers: 31 of 31 mapped columns found: Id, Created at, "
+        "Solved at, Updated at, Status, Priority, Via, Ticket type, ...",
         "Read 3 rows: 3 tickets, 0 escalation events, 0 rows dropped or merged.",
         f"Data quality: {len(report.lines())} finding(s):",
     ]
@@ -66,8 +66,8 @@ def test_build_from_an_export_reports_the_mapping_and_findings(tmp_path, zendesk
     assert findings["Severity"].tolist() == [severity for _, severity, _, _ in expected]
     assert findings["Count"].tolist() == [count for _, _, count, _ in expected]
     about = sheet_rows(book["About"])
-    assert about["Import"] == ("zendesk, recognised from the headers: 30 of 30 mapped columns found: Id, "
-                               "Created at, Solved at, Status, Priority, Via, Ticket type, Group, ...; "
+    assert about["Import"] == ("zendesk, recognised from the headers: 31 of 31 mapped columns found: Id, "
+                               "Created at, Solved at, Updated at, Status, Priority, Via, Ticket type, ...; "
                                "timestamps in UTC; findings on the Data Quality sheet")
     assert about["Regenerate with"] == f"supportxl build {zendesk} --output {out}"
 
@@ -112,7 +112,8 @@ def test_stated_business_hours_are_used_and_the_rest_counted(tmp_path, zendesk):
     assert tickets.loc["103", "First response (bh)"] == pytest.approx(counted) == 0
     settings_rows = sheet_rows(book["Settings"])
     assert settings_rows["SLA clock"] == (
-        "Business hours: Mon, Tue, Wed, Thu, Fri 09:00-17:00 Europe/Berlin, 0 holiday(s); durations the "
+        "Business hours: Mon, Tue, Wed, Thu, Fri 09:00-17:00 Europe/Berlin, 0 holiday(s); timestamps recorded "
+        "in UTC; durations the "
         "export states in business hours are used as stated")
 
 
@@ -139,16 +140,18 @@ def test_validate_exit_codes_and_messages(tmp_path, zendesk):
     assert fatal.exit_code == 1
     assert fatal.stderr == (
         f"Fatal: {unknown}: cannot tell which helpdesk this export comes from: no built-in mapping "
-        f"(zendesk, zendesk_explore, freshdesk, jira, servicenow, hubspot) recognises any of its headers. "
+        f"(zendesk, zendesk_explore, freshdesk, jira, servicenow, hubspot, canonical) recognises any of its headers. "
         f"Found headers: a, b. Write a mapping file (TOML, like the built-in ones) that names the columns.\n")
     assert fatal.stdout == ""
 
     missing = run("validate", tmp_path / "nope.csv")
     assert missing.exit_code == 2
     assert missing.stderr == f"Error: {tmp_path / 'nope.csv'}: no such file.\n"
-    folder = run("validate", tmp_path)
-    assert folder.exit_code == 2
-    assert folder.stderr == f"Error: {tmp_path}: a folder; validate checks a helpdesk export file.\n"
+    folder = run("validate", tmp_path)  # a folder is checked as a dataset folder
+    assert folder.exit_code == 1
+    assert folder.stderr == (f"Fatal: {tmp_path}: missing tickets.csv, accounts.csv, agents.csv, "
+                             f"escalation_events.csv, manifest.json (a dataset folder holds tickets.csv, "
+                             f"accounts.csv, agents.csv, escalation_events.csv, manifest.json).\n")
 
 
 def test_strict_validation_fails_on_unknown_values(tmp_path, zendesk):

@@ -28,7 +28,7 @@ def test_missing_required_columns_lists_expected_and_found_and_suggests_a_mappin
         f"{path}: missing required columns for the zendesk mapping: "
         f"ticket id (expected header: Id or Ticket ID), created time (expected header: Created at). "
         f"Found headers: {JIRA_HEADERS}. "
-        f"The closest built-in mapping by header overlap is jira (12 of 16 columns found), "
+        f"The closest built-in mapping by header overlap is jira (13 of 17 columns found), "
         f"which finds every column it needs."
     )
 
@@ -43,7 +43,7 @@ def test_missing_required_columns_without_any_close_mapping(tmp_path):
     )
     assert message(path) == (
         f"{path}: cannot tell which helpdesk this export comes from: no built-in mapping "
-        f"(zendesk, zendesk_explore, freshdesk, jira, servicenow, hubspot) recognises any of its headers. "
+        f"(zendesk, zendesk_explore, freshdesk, jira, servicenow, hubspot, canonical) recognises any of its headers. "
         f"Found headers: foo, bar. Write a mapping file (TOML, like the built-in ones) that names the columns."
     )
 
@@ -52,7 +52,7 @@ def test_auto_names_the_closest_mapping_and_what_it_misses(tmp_path):
     path = write_rows(tmp_path / "part.csv", ["Id", "Subject", "Status"], [["1", "x", "Open"]])
     assert message(path) == (
         f"{path}: cannot tell which helpdesk this export comes from: no built-in mapping finds all its "
-        f"required columns. The closest by header overlap is zendesk (3 of 30 columns found), which is "
+        f"required columns. The closest by header overlap is zendesk (3 of 31 columns found), which is "
         f"missing created time (expected header: Created at). Found headers: Id, Subject, Status. "
         f"Name the mapping, or write a mapping file that names the columns."
     )
@@ -131,7 +131,7 @@ def test_bad_arguments(tmp_path):
     path = zendesk_fixture(tmp_path)
     assert message(path, mapping="zendex") == (
         "unknown mapping 'zendex' (built-in mappings: zendesk, zendesk_explore, freshdesk, jira, servicenow, "
-        "hubspot, or auto; or give a path to a .toml mapping file).")
+        "hubspot, canonical, or auto; or give a path to a .toml mapping file).")
     assert message(path, timezone="Mars/Olympus") == (
         "timezone: 'Mars/Olympus' is not a known time zone (use an IANA name such as UTC, Europe/Berlin "
         "or America/New_York).")
@@ -160,14 +160,18 @@ MINIMAL = '[columns]\nticket_id = ["Ref"]\ncreated_at = ["Opened on"]\n'
      "agent_replies, group_stations, reassignment_count)."),
     (MINIMAL + '[durations.took]\ncolumns = ["Took"]\nunit = "fortnights"\n',
      "{path}: durations.took.unit: 'fortnights' is not a unit (valid: minutes, seconds, milliseconds, hours, "
-     "hh:mm, hh:mm:ss)."),
+     "days, hh:mm, hh:mm:ss)."),
     (MINIMAL + '[durations.took]\ncolumns = ["Took"]\nunti = "hours"\n',
      "{path}: unknown key 'durations.took.unti' (valid keys: business_hours, columns, measures, signed, unit)."),
     (MINIMAL + '[values.priority]\np1 = "Urgent"\n',
      "{path}: values.priority.p1: 'Urgent' is not a valid priority (valid: 'Critical', 'High', 'Medium', 'Low')."),
     ('date_formats = ["dd/mm/yyyy"]\n' + MINIMAL,
-     "{path}: date_formats: 'dd/mm/yyyy' is neither a strftime pattern (like '%d/%m/%Y %H:%M') nor one of "
-     "ISO, excel, epoch_ms, epoch_s."),
+     "{path}: date_formats: 'dd/mm/yyyy' is not a date format: it holds no % directive (use a strftime "
+     "pattern like '%d/%m/%Y %H:%M', or one of ISO, excel, epoch_ms, epoch_s)."),
+    ('date_formats = ["%d.%m.%Y %H:%Q"]\n' + MINIMAL,
+     "{path}: date_formats: '%d.%m.%Y %H:%Q' is not a date format: 'Q' is a bad directive in format "
+     "'%d.%m.%Y %H:%Q' (use a strftime pattern like '%d/%m/%Y %H:%M', or one of ISO, excel, epoch_ms, "
+     "epoch_s)."),
     ('timezone = "Nowhere/Land"\n' + MINIMAL,
      "{path}: timezone: 'Nowhere/Land' is not a known time zone (use an IANA name such as UTC, "
      "Europe/Berlin or America/New_York)."),
@@ -231,4 +235,4 @@ measures = "first_response"
     assert list(t["escalated"]) == [True, False]
     assert list(t["csat"].fillna(0)) == [4, 0]
     assert t.loc[0, "first_response_at"] == t.loc[0, "created_at"] + __import__("pandas").Timedelta(minutes=12)
-    assert t.loc[0, "resolved_at"].isoformat() == "2025-02-01T10:00:00"
+    assert t.loc[0, "resolved_at"].isoformat() == "2025-02-01T09:00:00"  # 10:00 in Paris (CET) is 09:00 UTC

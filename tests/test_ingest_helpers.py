@@ -269,6 +269,20 @@ SN_PRIORITY = {"Critical": "1 - Critical", "High": "2 - High", "Medium": "3 - Mo
 SN_CHANNEL = {"Email": "email", "Web": "self-service", "Chat": "chat", "Phone": "phone", "Social": "social"}
 
 
+def canonical_fixture(folder: Path) -> Path:
+    """A ticket table in the canonical column names (as a dataset folder's tickets.csv holds
+    it), with a lower-case status and a time with an offset."""
+    header = list(TICKET_COLUMNS)
+    rows = [
+        [1, "2025-05-05T08:00:00", "2025-05-05T08:30:00", "2025-05-05T12:00:00", "Resolved", "High", "Email",
+         "Billing", "Tier 1", "Ana Silva", "ACC-1", "Kim Lee", "kim@example.com", "Refund", 5, "False",
+         "Tier 1", 0, 1],
+        [2, "2025-05-06T09:00:00+02:00", "", "", "open", "Low", "Chat", "Login", "Tier 2", "Bo Chen", "ACC-2",
+         "", "", "Locked out", "", "True", "Tier 2", 1, 3],
+    ]
+    return write_rows(folder / "tickets.csv", header, rows)
+
+
 def _stamp(values: pd.Series, fmt: str) -> np.ndarray:
     return values.dt.strftime(fmt).fillna("").to_numpy(dtype=object)
 
@@ -397,7 +411,10 @@ def assert_valid_dataset(dataset: Dataset) -> None:
     period = dataset.manifest["period"]
     assert period["start"] == t["created_at"].min().strftime("%Y-%m-%d")
     assert period["end"] == t["created_at"].max().strftime("%Y-%m-%d")
-    assert dataset.as_of == pd.Timestamp(period["end"]) + pd.Timedelta(days=1)
+    latest = max(c.max() for c in (t["created_at"], t["first_response_at"], t["resolved_at"],
+                                     events["timestamp"]) if c.notna().any())
+    assert dataset.as_of >= latest
+    assert not ((t["status"].isin(["Open", "Pending"])) != t["resolved_at"].isna()).any()
 
 
 def derive_ok(dataset: Dataset) -> pd.DataFrame:

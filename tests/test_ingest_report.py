@@ -79,13 +79,19 @@ def test_report_lines_rows_and_data(tmp_path):
                         "e.g. row 2, Solved at: 'yesterday'; row 4, Solved at: 'yesterday'; "
                         "row 6, Solved at: 'yesterday'; row 8, Solved at: 'yesterday'; "
                         "row 10, Solved at: 'yesterday'")
-    assert lines[1].startswith("info: missing optional column: 7 fields (not in the file: status (derived")
+    # one note per canonical field the file lacks
+    assert lines[1] == ("info: missing field in column 'first_response_at': 1 field (the source has no "
+                        "first-response times; the KPIs that need it show n/a)")
+    assert len(lines) == 1 + 12 and all(line.startswith("info: missing field in column ") for line in lines[1:])
+    assert result.dataset.manifest["missing_fields"] == [
+        "first_response_at", "csat", "reopen_count", "agent_replies", "escalated", "priority", "channel",
+        "issue_type", "team", "agent", "account_id", "subject"]
     assert report.rows()[0] == ("unparseable date (Solved at)", "warning", 1501,
                                 "kept as missing. row 2, Solved at: 'yesterday'; row 4, Solved at: "
                                 "'yesterday'; row 6, Solved at: 'yesterday'; row 8, Solved at: "
                                 "'yesterday'; row 10, Solved at: 'yesterday'")
     data = report.to_data()
-    assert data["fatal"] is False and data["counts"] == {"fatal": 0, "warning": 1, "info": 1}
+    assert data["fatal"] is False and data["counts"] == {"fatal": 0, "warning": 1, "info": 12}
     assert data["findings"][0]["examples"][0] == {"row": 2, "column": "Solved at", "value": "yesterday"}
     json.dumps(data)
 

@@ -22,7 +22,7 @@ def generated():
 @pytest.fixture(scope="module")
 def zendesk(generated, tmp_path_factory):
     path = write_zendesk_csv(generated, tmp_path_factory.mktemp("zendesk") / "zendesk_export.csv")
-    return load_export(path)
+    return load_export(path, as_of="2025-12-31")  # as of the end of the generated year
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_zendesk_round_trip(generated, zendesk):
     assert set(zendesk.dataset.accounts["name"]) == set(g["account_id"].map(names))
     assert set(zendesk.dataset.agents["name"]) == set(g["agent"])
     assert zendesk.dataset.manifest["period"] == {"start": "2025-01-01", "end": "2025-12-31",
-                                                  "as_of": "2026-01-01 00:00:00"}
+                                                  "as_of": "2026-01-01 00:00:00", "as_of_given": True}
     assert zendesk.dataset.as_of == generated.as_of
     frame = derive_ok(zendesk.dataset)
     assert frame["resolution_breached"].sum() > 0

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
-from test_ingest_helpers import (assert_valid_dataset, derive_ok, explore_xlsx_fixture, freshdesk_fixture,
+from test_ingest_helpers import (assert_valid_dataset, canonical_fixture, derive_ok, explore_xlsx_fixture, freshdesk_fixture,
                                  hubspot_json_fixture, jira_fixture, servicenow_audit_fixture,
                                  servicenow_fixture, write_rows, zendesk_fixture)
 
@@ -18,6 +19,7 @@ FIXTURES = {
     "servicenow": servicenow_fixture,
     "servicenow-audit": servicenow_audit_fixture,
     "hubspot": hubspot_json_fixture,
+    "canonical": canonical_fixture,
 }
 
 
@@ -72,7 +74,7 @@ def test_the_named_mapping_reads_the_same(tmp_path, name):
 def test_zendesk_classic_csv(tmp_path):
     result = _load(tmp_path, "zendesk")
     t = _by_id(result)
-    assert result.reason.startswith("zendesk, recognised from the headers: 30 of 30 mapped columns found: Id, Created at, ")
+    assert result.reason.startswith("zendesk, recognised from the headers: 31 of 31 mapped columns found: Id, Created at, Solved at, Updated at, ")
     assert list(t.index) == [101, 102, 103]
     assert t.loc[101, "subject"] == "Cannot log in\nsince Monday"  # quoted multi-line field
     assert t.loc[102, "subject"] == '=HYPERLINK("x")'  # formula-looking text stays text
@@ -102,14 +104,17 @@ def test_zendesk_classic_csv(tmp_path):
     assert list(agents["team"]) == ["Support", "Tier 2"]
     assert result.dataset.escalation_events.empty
     ignored = _findings(result, "ignored column")
-    assert len(ignored) == 1 and ignored[0].severity == "info" and ignored[0].count == 11
+    assert len(ignored) == 1 and ignored[0].severity == "info" and ignored[0].count == 10
     assert ignored[0].examples[0] == (1, "Requester id", "")
     assert "Product [list]" in ignored[0].detail
     manifest = result.dataset.manifest
-    assert manifest["period"] == {"start": "2025-03-03", "end": "2025-03-05", "as_of": "2025-03-06 00:00:00"}
+    # as of the latest timestamp of any kind: ticket 103's solved time
+    assert manifest["period"] == {"start": "2025-03-03", "end": "2025-03-05", "as_of": "2025-03-06 08:00:00",
+                                  "as_of_given": False}
     assert manifest["timezone"] == "UTC"
     assert manifest["format"] == {"format": "CSV", "encoding": "utf-8-sig", "delimiter": "comma"}
-    assert result.dataset.as_of == ts("2025-03-06")
+    assert result.dataset.as_of == ts("2025-03-06 08:00")
+    assert manifest["missing_fields"] == []
 
 
 def test_zendesk_explore_xlsx_with_excel_serial_dates(tmp_path):
@@ -157,6 +162,9 @@ def test_freshdesk_cp1252_semicolons(tmp_path):
     assert t.loc[7, "ttr_business_hours_source"] == pytest.approx(9.5)  # "9:30:00"
     assert list(t["agent_replies"]) == [3, 0, 1]
     assert not any(f.severity == "warning" for f in result.report.findings)
+    from_closed = _findings(result, "closed status without a resolved time", "Status")[0]
+    assert (from_closed.severity, from_closed.count, from_closed.examples) == ("info", 1, ((4, "Status", "Closed"),))
+    assert from_closed.detail == "resolved time taken from the closed time (Closed time)"
 
 
 def test_jira_dates_repeated_headers_and_signed_durations(tmp_path):
@@ -166,7 +174,11 @@ def test_jira_dates_repeated_headers_and_signed_durations(tmp_path):
     assert t.loc["SUP-1", "resolved_at"] == ts("2026-02-26 01:47")
     assert t.loc["SUP-3", "created_at"] == ts("2026-02-27 12:00")  # 12:00 PM is noon
     assert list(t["priority"]) == ["Critical", "Medium", "Low"]  # Highest, Medium, Lowest
-    assert list(t["status"]) == ["Resolved", "Pending", "Closed"]
+    # SUP-3 is Closed, but its resolved time is unreadable and it has no update time: open
+    assert list(t["status"]) == ["Resolved", "Pending", "Open"]
+    assert t.loc["SUP-3", "resolved_at"] is pd.NaT
+    reopened = _findings(result, "closed status without a resolved time", "Status")[0]
+    assert (reopened.severity, reopened.count, reopened.examples) == ("warning", 1, ((4, "Status", "Closed"),))
     assert list(t["csat"].fillna(0)) == [5, 0, 3]
     assert result.dataset.tickets["ticket_id"].dtype == "str"
     repeated = [f for f in _findings(result, "ignored column") if "repeated" in f.detail]
@@ -262,15 +274,20 @@ def test_hubspot_tab_separated_with_a_time_zone(tmp_path):
     t = result.dataset.tickets
     assert result.dataset.manifest["format"]["delimiter"] == "tab"
     assert result.dataset.manifest["timezone"] == "Europe/Berlin"
-    assert list(t["created_at"]) == [ts("2025-07-01 10:00"), ts("2025-07-01 09:00")]  # Berlin wall clock
-    assert t.loc[1, "resolved_at"] == ts("2025-07-01 14:00")
-    utc = load_export(path).dataset.tickets
-    assert list(utc["created_at"]) == [ts("2025-07-01 08:00"), ts("2025-07-01 07:00")]
+    assert result.dataset.manifest["timestamps"] == "utc"
+    assert list(t["created_at"]) == [ts("2025-07-01 08:00"), ts("2025-07-01 07:00")]  # absolute: UTC
+    assert t.loc[1, "resolved_at"] == ts("2025-07-01 12:00")
+    utc = load_export(path).dataset
+    pd.testing.assert_frame_equal(utc.tickets, t)  # the offsets decide, not the zone
+    assert utc.manifest["timezone"] == "UTC"
 
 
-def test_naive_timestamps_are_kept_in_the_export_zone(tmp_path):
+def test_naive_timestamps_are_read_in_the_export_zone_and_stored_in_utc(tmp_path):
     path = zendesk_fixture(tmp_path)
     plain = load_export(path).dataset
     zoned = load_export(path, timezone="America/New_York").dataset
-    pd.testing.assert_series_equal(plain.tickets["created_at"], zoned.tickets["created_at"])
-    assert zoned.manifest["timezone"] == "America/New_York"
+    # March 2025 in New York: EST (UTC-5) until the 9th, EDT (UTC-4) after
+    offset = np.where(plain.tickets["created_at"] < ts("2025-03-09 02:00"), 5, 4)
+    expected = plain.tickets["created_at"] + pd.to_timedelta(offset, unit="h")
+    pd.testing.assert_series_equal(zoned.tickets["created_at"], expected, check_names=False)
+    assert zoned.manifest["timezone"] == "America/New_York" and zoned.manifest["timestamps"] == "utc"

@@ -172,6 +172,7 @@ def generate(params: GeneratorParams, progress: Progress | None = None) -> Datas
         "period": {"start": params.period_start.isoformat(), "end": params.period_end.isoformat(),
                    "as_of": str(as_of).replace("T", " ")},
         "planted_effects": _planted_effects(params, pools),
+        "missing_fields": [],  # the generator fills every canonical field
         "rows": {"tickets": n, "accounts": len(accounts), "agents": len(agents),
                  "escalation_events": len(events)},
     }

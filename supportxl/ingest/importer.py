@@ -11,8 +11,12 @@ The flow, every step vectorised over whole columns:
    export (several rows per ticket) to one row per ticket, keeping the rows as events, or
    keep the last row of a repeated ticket id;
 5. fill what the export states only as durations (first response, resolution), check the
-   order of the timestamps, derive escalation, and build tickets, accounts, agents,
-   escalation events and the manifest.
+   order of the timestamps, reconcile status with them (``checks.reconcile_status``: the
+   timestamps decide), fold spellings of category values, derive escalation, and build
+   tickets, accounts, agents, escalation events and the manifest.
+
+Timestamps are converted to UTC as they are parsed: the canonical tables hold naive UTC
+times, and the manifest records the zone the report shows them in (``timezone``).
 """
 
 from __future__ import annotations
@@ -24,8 +28,12 @@ import numpy as np
 import pandas as pd
 
 from supportxl import __version__
-from supportxl.dataset import EVENT_COLUMNS, STATED_BUSINESS_HOURS, STATUSES, TICKET_COLUMNS, Dataset
+from supportxl.dataset import EVENT_COLUMNS, STATED_BUSINESS_HOURS, TICKET_COLUMNS, Dataset
 from supportxl.errors import SupportxlError
+from supportxl.ingest.checks import (fold_spellings, implausible, implausible_detail,
+                                     latest_moment, latest_plausible, parse_as_of, period_days,
+                                     reconcile_status, report_folds, report_missing_fields,
+                                     report_reconciled)
 from supportxl.ingest.mapping import (BUILTIN, COUNT_FIELDS, FIELDS, PRIORITIES, TIERS, TIMESTAMP_FIELDS,
                                       Mapping, Match, check_zone, describe_expected, load_mapping, match,
                                       normalise, rank)
@@ -33,11 +41,13 @@ from supportxl.ingest.parse import (Column, absurd_durations, lookup_for, map_va
                                     parse_durations, parse_timestamps)
 from supportxl.ingest.readers import Source, Table, open_source
 from supportxl.ingest.report import QualityReport, shorten
+from supportxl.schema import CLOSED_STATUSES, OPEN_STATUSES, OPTIONAL_FIELDS, STATUSES
 
 UNKNOWN = "Unknown"
 UNASSIGNED = "Unassigned"
 CHANNELS = ("Email", "Web", "Chat", "Phone", "Social")
-RESOLVED_STATUSES = ("Resolved", "Closed")
+# Open vocabularies whose spellings are folded (the closed ones are mapped onto one spelling).
+FOLDED_FIELDS = ("channel", "issue_type", "team", "agent", "account_id", "account_name")
 BOOLEAN_WORDS = {"true": "true", "yes": "true", "y": "true", "1": "true", "x": "true",
                  "false": "false", "no": "false", "n": "false", "0": "false"}
 MAX_HEADERS_SHOWN = 30
@@ -56,23 +66,27 @@ class ImportResult:
 
 
 def load_export(path: str | Path, mapping: str | Path = "auto", *, timezone: str | None = None,
-                sheet: str | None = None, strict: bool = False, redact: bool = False) -> ImportResult:
+                sheet: str | None = None, strict: bool = False, redact: bool = False,
+                as_of: str | None = None) -> ImportResult:
     """Read a helpdesk export (CSV, XLSX or JSON) into the canonical tables.
 
     ``mapping`` is "auto", a built-in mapping name or a path to a .toml mapping file;
-    ``timezone`` overrides the zone the mapping says the export's timestamps are written in;
-    ``sheet`` picks an XLSX sheet (default: the first); ``strict`` makes unknown values of
-    status, priority, CSAT and tier fatal; ``redact`` replaces requester names and e-mail
-    addresses with pseudonyms and drops subjects. Raises SupportxlError for a file that
-    cannot be used; every lesser problem is a finding in ``result.report``.
+    ``timezone`` overrides the zone the mapping says the export's naive timestamps are
+    written in (it is also the zone the report shows times in); ``sheet`` picks an XLSX sheet
+    (default: the first); ``strict`` makes unknown values of status, priority, CSAT and tier
+    fatal; ``redact`` replaces requester names and e-mail addresses with pseudonyms and drops
+    subjects; ``as_of`` ("YYYY-MM-DD[ HH:MM[:SS]]" in that zone) is the moment the report
+    describes, by default the latest timestamp in the data. Raises SupportxlError for a file
+    that cannot be used; every lesser problem is a finding in ``result.report``.
     """
     path = Path(path)
     if timezone is not None:
         check_zone(timezone)
     source = open_source(path, sheet)
     chosen, reason = choose_mapping(source, mapping)
-    importer = _Importer(source, chosen, zone=timezone or chosen.mapping.timezone,
-                         strict=strict, redact=redact)
+    zone = timezone or chosen.mapping.timezone
+    importer = _Importer(source, chosen, zone=zone, strict=strict, redact=redact,
+                         as_of=parse_as_of(as_of, zone) if as_of is not None else None)
     dataset = importer.run()
     dataset.manifest["reason"] = reason
     return ImportResult(dataset=dataset, report=importer.report, mapping=chosen.mapping.name, reason=reason)
@@ -141,7 +155,8 @@ def _auto_failure(path: Path, headers: list[str], ranked: list[Match]) -> str:
 # --------------------------------------------------------------------------------- the import
 
 class _Importer:
-    def __init__(self, source: Source, chosen: Match, *, zone: str, strict: bool, redact: bool):
+    def __init__(self, source: Source, chosen: Match, *, zone: str, strict: bool, redact: bool,
+                 as_of: pd.Timestamp | None = None):
         self.source = source
         self.path = source.path
         self.match = chosen
@@ -149,11 +164,14 @@ class _Importer:
         self.zone = zone
         self.strict = strict
         self.redact = redact
+        self.as_of = as_of
+        self.latest_plausible = latest_plausible(source.path)
         self.report = QualityReport()
         self.audit = False
         self.source_rows = 0
         self.rows_kept = 0
         self._rows = np.zeros(0, dtype=np.int64)  # source row numbers of the rows being parsed
+        self._source_columns: dict[str, Column] = {}  # the source columns, for examples as in the file
         self._unknown: list[tuple[str, Column, np.ndarray]] = []  # closed fields with unknown values
 
     # ---------------------------------------------------------------- steps
@@ -175,15 +193,19 @@ class _Importer:
             work = self._dedupe(work)
         work = self._fill_from_durations(work)
         work = self._check_order(work)
+        work = self._reconcile(work)
+        work = self._fold(work)
         tickets = self._tickets(work)
         if self.redact:
             tickets = _redact(tickets)
-        self._missing_optional(work)
+        missing = self._missing_fields(work)
+        report_missing_fields(self.report, missing)
         accounts = _accounts(tickets, work)
         agents = _agents(tickets)
         events = events.astype({"ticket_id": tickets["ticket_id"].dtype})
+        latest = latest_moment(*(work[k] for k in TIMESTAMP_FIELDS if k in work), events["timestamp"])
         return Dataset(tickets=tickets, accounts=accounts, agents=agents, escalation_events=events,
-                       manifest=self._manifest(tickets, accounts, agents, events))
+                       manifest=self._manifest(tickets, accounts, agents, events, latest, missing))
 
     def _header_findings(self) -> None:
         headers = self.source.headers
@@ -237,7 +259,8 @@ class _Importer:
     def _parse(self, columns: dict[str, Column], durations: dict[str, Column], rows: np.ndarray) -> pd.DataFrame:
         m = self.m
         self._rows = rows
-        work: dict[str, object] = {"_row": rows}
+        self._source_columns = columns
+        work: dict[str, object] = {"_row": rows, "_at": np.arange(len(rows))}
         work["ticket_id"] = columns["ticket_id"].text()
 
         for key in TIMESTAMP_FIELDS:
@@ -248,7 +271,12 @@ class _Importer:
             detail = ("the row is dropped: a ticket needs its created time" if key == "created_at"
                       else "kept as missing")
             self._flag("unparseable date", "warning", parsed.bad, column, detail)
-            work[key] = parsed.values
+            values = parsed.values
+            odd = implausible(values, self.latest_plausible)
+            self._flag("implausible date", "warning", odd, column,
+                       implausible_detail(detail))
+            values[odd] = np.datetime64("NaT", "ns")
+            work[key] = values
 
         for name, column in durations.items():
             spec = m.durations[name]
@@ -396,8 +424,8 @@ class _Importer:
         key = work["_key"]
         by = work.groupby("_key", sort=True)
         status = work["status"] if "status" in work else pd.Series(None, index=work.index, dtype=object)
-        resolved_row = status.isin(RESOLVED_STATUSES)
-        open_row = status.isin(("Open", "Pending"))
+        resolved_row = status.isin(CLOSED_STATUSES)
+        open_row = status.isin(OPEN_STATUSES)
 
         final = by.last()
         final["created_at"] = by["created_at"].min()
@@ -409,7 +437,7 @@ class _Importer:
                                           if "first_response_at" in final else from_states)
             last_open = work["_t"].where(open_row).groupby(key).transform("max")
             solved = work["_t"].where(resolved_row & ~(work["_t"] < last_open)).groupby(key).min()
-            solved = solved.where(final["status"].isin(RESOLVED_STATUSES))
+            solved = solved.where(final["status"].isin(CLOSED_STATUSES))
             final["resolved_at"] = (by["resolved_at"].last().fillna(solved)
                                     if "resolved_at" in work else solved)
             if "reopen_count" not in work:
@@ -487,12 +515,9 @@ class _Importer:
                 hours = work[column].to_numpy(dtype=float)
                 usable = np.isnat(current) & ~np.isnan(hours) & (hours >= 0)
                 if measure == "resolution" and status is not None:
-                    usable &= ~status.isin(("Open", "Pending")).to_numpy()
+                    usable &= ~status.isin(OPEN_STATUSES).to_numpy()
                 seconds = np.round(np.where(usable, hours, 0) * 3600).astype(np.int64)
                 current = np.where(usable, created + seconds * SECOND, current)
-            if measure == "resolution" and "closed_at" in work:
-                closed = work["closed_at"].to_numpy(dtype="datetime64[ns]")
-                current = np.where(np.isnat(current), closed, current)
             work[target] = current.astype("datetime64[ns]")
         return work
 
@@ -500,24 +525,66 @@ class _Importer:
         created = work["created_at"]
         rows = work["_row"].to_numpy()
         for key, kind in (("resolved_at", "resolved before created"),
-                          ("first_response_at", "first response before created")):
+                          ("first_response_at", "first response before created"),
+                          ("closed_at", "closed before created")):
+            if key not in work:
+                continue
             early = (work[key] < created).to_numpy()
             if early.any():
                 position = self.match.fields.get(key, self.match.fields["created_at"])
                 header = self.source.headers[position]
+                # the time as the file wrote it, or as computed from a stated duration
                 shown = work[key].dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy(dtype=object)
+                if key in self._source_columns:
+                    at = np.flatnonzero(early)
+                    written = np.array(self._text_at(key, work, at), dtype=object)
+                    shown[at] = np.where(written != "", written, shown[at])
                 self.report.add_rows(kind, "warning", early, rows, column=header, values=shown,
                                      detail=f"{key.replace('_at', '').replace('_', ' ')} time dropped")
                 work.loc[early, key] = pd.NaT
         return work
 
+    def _text_at(self, key: str, work: pd.DataFrame, positions: np.ndarray) -> list[str]:
+        """The source text of field ``key`` in the given rows of ``work``, as the file holds it."""
+        return self._source_columns[key].raw_at(work["_at"].to_numpy()[positions])
+
+    def _header(self, key: str) -> str:
+        return self._source_columns[key].header if key in self._source_columns else ""
+
+    def _reconcile(self, work: pd.DataFrame) -> pd.DataFrame:
+        """Status and resolved time made to agree (``checks.reconcile_status``), reported."""
+        n = len(work)
+        status = _column(work, "status", n)
+        status = np.where(pd.isna(status), None, status)
+        timestamps = {k: work[k].to_numpy(dtype="datetime64[ns]") for k in ("closed_at", "updated_at") if k in work}
+        r = reconcile_status(status, work["created_at"].to_numpy(dtype="datetime64[ns]"),
+                             work["resolved_at"].to_numpy(dtype="datetime64[ns]"),
+                             timestamps.get("closed_at"), timestamps.get("updated_at"))
+        if "status" in self._source_columns:
+            report_reconciled(self.report, r, column=self._header("status"), rows=work["_row"].to_numpy(),
+                              text_at=lambda at: self._text_at("status", work, at),
+                              closed_label=self._header("closed_at"), updated_label=self._header("updated_at"))
+        work["status"] = r.status
+        work["resolved_at"] = r.resolved
+        return work
+
+    def _fold(self, work: pd.DataFrame) -> pd.DataFrame:
+        """Spellings of category values that differ only in case or spacing made one."""
+        rows = work["_row"].to_numpy()
+        for key in FOLDED_FIELDS:
+            if key not in work or key not in self._source_columns:
+                continue
+            folded = fold_spellings(work[key].to_numpy(dtype=object))
+            report_folds(self.report, folded, column=self._header(key), rows=rows,
+                         text_at=lambda at, key=key: self._text_at(key, work, at))
+            if folded.changed.any():
+                work[key] = folded.values
+        return work
+
     # ---------------------------------------------------------------- tables
     def _tickets(self, work: pd.DataFrame) -> pd.DataFrame:
         n = len(work)
-        resolved = work["resolved_at"].notna().to_numpy()
-        derived_status = np.where(resolved, "Resolved", "Open").astype(object)
-        status = _column(work, "status", n)
-        status = np.where(pd.isna(status), derived_status, status)
+        status = work["status"].to_numpy(dtype=object)
 
         tier, escalated = self._escalation(work)
 
@@ -576,33 +643,29 @@ class _Importer:
             escalated = np.zeros(n, dtype=bool)
         return np.where(escalated, tiers[1], tiers[0]).astype(object), escalated.astype(bool)
 
-    def _missing_optional(self, work: pd.DataFrame) -> None:
-        wanted = {
-            "status": "derived from the resolved time",
-            "priority": f'"{UNKNOWN}"',
-            "resolved_at": "no resolution times",
-            "first_response_at": "no first-response times",
-            "agent": f'"{UNASSIGNED}"',
-            "channel": f'"{UNKNOWN}"',
-            "csat": "not rated",
+    def _missing_fields(self, work: pd.DataFrame) -> list[str]:
+        """The canonical fields (``schema.OPTIONAL_FIELDS``) this export has no column for and
+        cannot derive."""
+        fields = self.match.fields
+        stated = {self.m.durations[name].measures for name in self.match.durations}
+        audit_states = self.audit and "status" in fields
+        has = {
+            "first_response_at": "first_response_at" in fields or "first_response" in stated or audit_states,
+            "resolved_at": bool({"resolved_at", "closed_at"} & set(fields)) or "resolution" in stated
+                           or audit_states,
+            "reopen_count": "reopen_count" in fields or audit_states,
+            "escalated": bool({"escalation_tier", "escalated", "group_stations", "reassignment_count"} & set(fields))
+                         or (self.audit and "team" in fields),
+            "account_id": "account_id" in fields or "account_name" in fields,
         }
-        missing = []
-        for key, default in wanted.items():
-            if key in ("resolved_at", "first_response_at"):
-                if work[key].notna().any() or key in self.match.fields:
-                    continue
-            elif key in work:
-                continue
-            missing.append(f"{FIELDS[key]} ({default})")
-        if not any(k in work for k in ("escalation_tier", "escalated", "group_stations", "reassignment_count")):
-            missing.append("escalation signal (no ticket counts as escalated)")
-        if missing:
-            self.report.add("missing optional column", "info", len(missing), unit="field",
-                            detail="not in the file: " + "; ".join(missing))
+        for key in ("csat", "agent_replies", "priority", "channel", "issue_type", "team", "agent", "subject"):
+            has[key] = key in fields
+        return [key for key in OPTIONAL_FIELDS if not has[key]]
 
-    def _manifest(self, tickets, accounts, agents, events) -> dict:
-        created = tickets["created_at"]
-        start, end = created.min().normalize(), created.max().normalize()
+    def _manifest(self, tickets, accounts, agents, events, latest: pd.Timestamp,
+                  missing: list[str]) -> dict:
+        start, end = period_days(tickets["created_at"], self.zone, self.as_of)
+        as_of = self.as_of if self.as_of is not None else latest
         return {
             "source": f"{self.m.name} export {self.path.name}",
             "mapping": self.m.name,
@@ -610,9 +673,11 @@ class _Importer:
             "file": self.path.name,
             "format": dict(self.source.details),
             "timezone": self.zone,
+            "timestamps": "utc",
             "supportxl_version": __version__,
-            "period": {"start": start.strftime("%Y-%m-%d"), "end": end.strftime("%Y-%m-%d"),
-                       "as_of": (end + pd.Timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")},
+            "period": {"start": start, "end": end, "as_of": as_of.strftime("%Y-%m-%d %H:%M:%S"),
+                       "as_of_given": self.as_of is not None},
+            "missing_fields": missing,
             "audit_export": self.audit,
             "strict": self.strict,
             "redacted": self.redact,

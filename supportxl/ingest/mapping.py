@@ -10,17 +10,20 @@ key path and what would be accepted.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pandas as pd
+
 from supportxl.config import from_data, read_toml
 from supportxl.errors import ParameterError
 from supportxl.schema import PRIORITIES, STATUSES, TIERS
 
-BUILTIN = ("zendesk", "zendesk_explore", "freshdesk", "jira", "servicenow", "hubspot")
+BUILTIN = ("zendesk", "zendesk_explore", "freshdesk", "jira", "servicenow", "hubspot", "canonical")
 
 # Canonical source fields a mapping can name in [columns], with the words used in messages.
 FIELDS = {
@@ -61,7 +64,7 @@ CLOSED_VALUES = {
     "escalated": ("true", "false"),
 }
 OPEN_VALUE_FIELDS = ("channel", "issue_type", "team")
-UNITS = ("minutes", "seconds", "milliseconds", "hours", "hh:mm", "hh:mm:ss")
+UNITS = ("minutes", "seconds", "milliseconds", "hours", "days", "hh:mm", "hh:mm:ss")
 MEASURES = ("first_response", "resolution", "other")
 DATE_TOKENS = ("ISO", "excel", "epoch_ms", "epoch_s")
 ACTIVITIES = ("Initial Submission", "Review & Analysis", "Escalation", "Communication",
@@ -186,9 +189,11 @@ def validate_mapping(mapping: Mapping, source: str) -> None:
             raise bad(f"durations.{name}.measures",
                       f"'{spec.measures}' is not valid (valid: {', '.join(MEASURES)}).")
     for fmt in mapping.date_formats:
-        if fmt not in DATE_TOKENS and "%" not in fmt:
-            raise bad("date_formats", f"'{fmt}' is neither a strftime pattern (like '%d/%m/%Y %H:%M') "
-                      f"nor one of {', '.join(DATE_TOKENS)}.")
+        if fmt not in DATE_TOKENS:
+            problem = date_format_problem(fmt)
+            if problem:
+                raise bad("date_formats", f"'{fmt}' is not a date format: {problem} (use a strftime "
+                          f"pattern like '%d/%m/%Y %H:%M', or one of {', '.join(DATE_TOKENS)}).")
     if mapping.group_by or mapping.order_by:
         for key in ("group_by", "order_by"):
             value = getattr(mapping, key)
@@ -199,6 +204,24 @@ def validate_mapping(mapping: Mapping, source: str) -> None:
         if activity not in ACTIVITIES:
             raise bad(f"activities.{state}", f"'{activity}' is not an activity (valid: {', '.join(ACTIVITIES)}).")
     check_zone(mapping.timezone, f"{source}: timezone")
+
+
+_SAMPLE_MOMENT = dt.datetime(2024, 11, 23, 17, 45, 59, tzinfo=dt.timezone.utc)
+
+
+def date_format_problem(fmt: str) -> str:
+    """Why the strftime pattern ``fmt`` cannot read dates ("" when it can): it must hold a
+    directive, and a date it writes must read back with it, in Python and in pandas."""
+    if "%" not in fmt:
+        return "it holds no % directive"
+    try:
+        text = _SAMPLE_MOMENT.strftime(fmt)
+        dt.datetime.strptime(text, fmt)
+        pd.to_datetime(pd.Series([text]), format=fmt, errors="raise")
+    except (ValueError, TypeError) as exc:
+        reason = " ".join(str(exc).split()).split(", at position")[0]
+        return reason or "it does not read the dates it writes"
+    return ""
 
 
 def check_zone(zone: str, what: str = "timezone") -> str:

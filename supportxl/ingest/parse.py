@@ -27,7 +27,7 @@ NAT = np.datetime64("NaT", "ns")
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
 _OFFSET = r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
 _CLOCK = r"^([+-])?\s*(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d*)?))?$"
-UNIT_HOURS = {"minutes": 1 / 60, "seconds": 1 / 3600, "milliseconds": 1 / 3_600_000, "hours": 1.0}
+UNIT_HOURS = {"minutes": 1 / 60, "seconds": 1 / 3600, "milliseconds": 1 / 3_600_000, "hours": 1.0, "days": 24.0}
 
 
 @dataclass
@@ -37,25 +37,31 @@ class Column:
     header: str
     codes: np.ndarray
     uniques: np.ndarray  # object array of stripped text
+    raw: np.ndarray  # the same distinct values as the file holds them (for examples)
 
     @classmethod
     def from_text(cls, header: str, values: np.ndarray, missing: Iterable[str]) -> "Column":
         """Factorise text cells (NaN counts as missing), strip surrounding white space, and
         treat the mapping's missing-value tokens (any case) as missing."""
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        stripped = [u.strip() if isinstance(u, str) else str(u).strip() for u in uniques.tolist()]
+        raw = [u if isinstance(u, str) else str(u) for u in uniques.tolist()]
+        stripped = [u.strip() for u in raw]
         tokens = {normalise(t) for t in missing} | {""}
         is_missing = np.array([u.casefold() in tokens for u in stripped], dtype=bool)
         if is_missing.any():
             remap = np.where(is_missing, -1, np.arange(len(stripped)))
             codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
-        return cls(header, codes.astype(np.intp, copy=False), np.array(stripped, dtype=object))
+        return cls(header, codes.astype(np.intp, copy=False), np.array(stripped, dtype=object),
+                   np.array(raw, dtype=object))
 
     def examples(self, mask: np.ndarray, limit: int = 5) -> tuple[np.ndarray, list[str]]:
-        """Row positions and text of the first ``limit`` rows where ``mask`` is true."""
+        """Row positions and text (as in the file) of the first ``limit`` rows where ``mask`` is true."""
         at = np.flatnonzero(mask)[:limit]
-        codes = self.codes[at]
-        return at, ["" if c < 0 else self.uniques[c] for c in codes.tolist()]
+        return at, self.raw_at(at)
+
+    def raw_at(self, positions: np.ndarray) -> list[str]:
+        """The text of the rows at ``positions`` exactly as the file holds it ("" where missing)."""
+        return ["" if c < 0 else self.raw[c] for c in self.codes[positions].tolist()]
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -65,7 +71,7 @@ class Column:
         return self.codes >= 0
 
     def subset(self, keep: np.ndarray) -> "Column":
-        return Column(self.header, self.codes[keep], self.uniques)
+        return Column(self.header, self.codes[keep], self.uniques, self.raw)
 
     def spread(self, per_unique: np.ndarray, fill) -> np.ndarray:
         """Per-row values from values computed per distinct value."""
@@ -92,14 +98,20 @@ class Parsed:
 
 
 # ----------------------------------------------------------------------------- timestamps
+#
+# Every parser below returns naive datetime64[ns] values and a mask of those already in UTC
+# (the text carried an offset, or was an epoch number); the others are wall-clock times in
+# the export's zone, converted to UTC once at the end (``_local_to_utc``).
 
 def parse_timestamps(column: Column, formats: Iterable[str], zone: str) -> Parsed:
-    """Naive datetime64[ns] wall-clock times in ``zone``. Values carrying an offset (ISO 8601
-    with Z or +hh:mm) and epoch numbers are converted to ``zone``; dates outside 1980–2099
-    count as unparseable. Each format is tried, in order, on the values no earlier format
-    read; number-looking values are read only by the number formats (excel, epoch_*)."""
+    """Naive datetime64[ns] in UTC. Values carrying an offset (ISO 8601 with Z or +hh:mm, a
+    pattern with %z) and epoch numbers are absolute; the others are read as wall-clock times in
+    ``zone``. Dates outside 1980–2099 count as unparseable. Each format is tried, in order, on
+    the values no earlier format read; number-looking values are read only by the number
+    formats (excel, epoch_*)."""
     u = column.uniques
     result = np.full(len(u), NAT, dtype="datetime64[ns]")
+    is_utc = np.zeros(len(u), dtype=bool)
     remaining = np.ones(len(u), dtype=bool)
     numeric: np.ndarray | None = None  # computed when first needed, for what remains
     for fmt in formats:
@@ -108,7 +120,7 @@ def parse_timestamps(column: Column, formats: Iterable[str], zone: str) -> Parse
         if fmt == "ISO":
             todo = remaining & _iso_like(u)
             if todo.any():
-                _accept(result, remaining, todo, _from_iso(pd.Series(u[todo], dtype=object), zone))
+                _accept(result, is_utc, remaining, todo, *_from_iso(pd.Series(u[todo], dtype=object)))
             continue
         if numeric is None:
             numeric = np.zeros(len(u), dtype=bool)
@@ -117,15 +129,26 @@ def parse_timestamps(column: Column, formats: Iterable[str], zone: str) -> Parse
             todo = remaining & numeric
             if todo.any():
                 number = pd.to_numeric(pd.Series(u[todo], dtype=object), errors="coerce").to_numpy(dtype=float)
-                _accept(result, remaining, todo, _from_number(number, fmt, zone))
+                _accept(result, is_utc, remaining, todo, *_from_number(number, fmt))
         else:
             todo = remaining & ~numeric
             if todo.any():
-                parsed = _to_datetime(pd.Series(u[todo], dtype=object), zone, format=fmt)
-                _accept(result, remaining, todo, parsed)
+                _accept(result, is_utc, remaining, todo, *_to_datetime(pd.Series(u[todo], dtype=object), format=fmt))
+    local = ~is_utc & ~np.isnat(result)
+    if local.any() and zone != "UTC":
+        result[local] = _local_to_utc(result[local], zone)
     values = column.spread(result, NAT)
     bad = column.present & column.spread(remaining, False)
     return Parsed(values.astype("datetime64[ns]"), bad)
+
+
+def _local_to_utc(values: np.ndarray, zone: str) -> np.ndarray:
+    """Wall-clock times in ``zone`` as UTC. A time that occurs twice (clocks going back) is read
+    as the second occurrence, in standard time, and a time that never occurs (clocks going
+    forward) as the moment the clocks changed, as the business calendar reads them."""
+    local = pd.Series(values).dt.tz_localize(zone, ambiguous=np.zeros(len(values), dtype=bool),
+                                             nonexistent="shift_forward")
+    return _ns(local.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy())
 
 
 def _iso_like(values: np.ndarray) -> np.ndarray:
@@ -142,28 +165,31 @@ def _number_like(values: np.ndarray) -> np.ndarray:
     return np.fromiter((match(v) is not None for v in values.tolist()), dtype=bool, count=len(values))
 
 
-def _accept(result: np.ndarray, remaining: np.ndarray, todo: np.ndarray, parsed: np.ndarray) -> None:
+def _accept(result: np.ndarray, is_utc: np.ndarray, remaining: np.ndarray, todo: np.ndarray,
+            parsed: np.ndarray, utc: np.ndarray) -> None:
     parsed = np.asarray(parsed, dtype="datetime64[ns]")
     ok = ~np.isnat(parsed)
     ok &= (parsed >= EARLIEST) & (parsed < LATEST)
     where = np.flatnonzero(todo)[ok]
     result[where] = parsed[ok]
+    is_utc[where] = np.asarray(utc, dtype=bool)[ok]
     remaining[where] = False
 
 
-def _to_datetime(values: pd.Series, zone: str = "UTC", **kwargs) -> np.ndarray:
-    """``pd.to_datetime`` with errors coerced, as naive datetime64[ns] (out of range → NaT);
-    times with an offset (a pattern with %z) are converted to ``zone``."""
+def _to_datetime(values: pd.Series, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.to_datetime`` with errors coerced, as naive datetime64[ns] (out of range → NaT) and
+    whether each value is in UTC (it carried an offset: a pattern with %z)."""
     try:
         parsed = pd.to_datetime(values, errors="coerce", **kwargs)
     except (ValueError, TypeError, OverflowError):
         try:  # offsets that differ from value to value (a pattern with %z)
             parsed = pd.to_datetime(values, errors="coerce", utc=True, **kwargs)
         except (ValueError, TypeError, OverflowError):
-            return np.full(len(values), NAT)
-    if getattr(parsed.dt, "tz", None) is not None:
-        return _utc_to_zone(parsed.dt.tz_convert("UTC"), zone)
-    return _ns(parsed.to_numpy())
+            return np.full(len(values), NAT), np.zeros(len(values), dtype=bool)
+    aware = getattr(parsed.dt, "tz", None) is not None
+    if aware:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return _ns(parsed.to_numpy()), np.full(len(values), aware)
 
 
 def _ns(values: np.ndarray) -> np.ndarray:
@@ -179,28 +205,28 @@ def _ns(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _from_iso(values: pd.Series, zone: str) -> np.ndarray:
+def _from_iso(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """ISO 8601 text: in one pass when every value is naive or every value has an offset;
     else (mixed, or offsets pandas does not read: " +0100", "UTC") value group by group."""
     try:
         parsed = pd.to_datetime(values, format="ISO8601", errors="coerce")
     except (ValueError, TypeError, OverflowError):
-        return _from_iso_mixed(values, zone)
-    if parsed.dt.tz is not None:
-        out = _utc_to_zone(parsed.dt.tz_convert("UTC"), zone)
-    else:
-        out = _ns(parsed.to_numpy())
+        return _from_iso_mixed(values)
+    aware = parsed.dt.tz is not None
+    if aware:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    out, utc = _ns(parsed.to_numpy()), np.full(len(values), aware)
     failed = np.isnat(out)
     if failed.any():
-        out[failed] = _from_iso_mixed(values[failed], zone)
-    return out
+        out[failed], utc[failed] = _from_iso_mixed(values[failed])
+    return out, utc
 
 
-def _from_iso_mixed(values: pd.Series, zone: str) -> np.ndarray:
+def _from_iso_mixed(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     with_offset = values.str.contains(_OFFSET, regex=True).fillna(False).to_numpy(dtype=bool)
     out = np.full(len(values), NAT)
     if (~with_offset).any():
-        out[~with_offset] = _to_datetime(values[~with_offset], format="ISO8601")
+        out[~with_offset] = _to_datetime(values[~with_offset], format="ISO8601")[0]
     if with_offset.any():
         aware = values[with_offset].str.replace(r"\s*(?:UTC|GMT)$", "Z", regex=True)
         aware = aware.str.replace(r"\s+(?=[+-]\d{2}(?::?\d{2})?$)", "", regex=True)
@@ -209,30 +235,24 @@ def _from_iso_mixed(values: pd.Series, zone: str) -> np.ndarray:
             parsed = pd.to_datetime(aware, format="ISO8601", errors="coerce", utc=True)
         except (ValueError, TypeError, OverflowError):
             parsed = pd.Series(pd.NaT, index=aware.index, dtype="datetime64[ns, UTC]")
-        out[with_offset] = _utc_to_zone(parsed, zone)
-    return out
+        out[with_offset] = _ns(parsed.dt.tz_localize(None).to_numpy())
+    return out, with_offset
 
 
-def _utc_to_zone(parsed: pd.Series, zone: str) -> np.ndarray:
-    if zone != "UTC":
-        parsed = parsed.dt.tz_convert(zone)
-    return _ns(parsed.dt.tz_localize(None).to_numpy())
-
-
-def _from_number(number: np.ndarray, fmt: str, zone: str) -> np.ndarray:
+def _from_number(number: np.ndarray, fmt: str) -> tuple[np.ndarray, np.ndarray]:
+    """Excel serials (wall-clock times, like the sheet shows them) or epoch numbers (UTC)."""
     finite = np.isfinite(number) & (np.abs(number) < 1e15 if fmt != "epoch_ms" else np.abs(number) < 1e17)
     out = np.full(len(number), NAT)
     if fmt == "excel":
         finite &= (number >= 1) & (number < 2_958_466)
         seconds = np.round(number[finite] * 86_400).astype(np.int64)
         out[finite] = (EXCEL_EPOCH + seconds.astype("timedelta64[s]")).astype("datetime64[ns]")
-        return out
+        return out, np.zeros(len(number), dtype=bool)
     scale = 1_000 if fmt == "epoch_ms" else 1
     finite &= (number >= 0) & (number / scale < 4_102_444_800)  # before 2100
     millis = np.round(number[finite] * (1_000 / scale)).astype(np.int64)
-    utc = pd.Series(millis.astype("datetime64[ms]")).dt.tz_localize("UTC")
-    out[finite] = _utc_to_zone(utc, zone)
-    return out
+    out[finite] = millis.astype("datetime64[ms]").astype("datetime64[ns]")
+    return out, np.ones(len(number), dtype=bool)
 
 
 # ------------------------------------------------------------------------------ durations

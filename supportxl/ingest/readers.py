@@ -3,7 +3,8 @@
 Three formats: CSV (encoding detected: UTF-8 with or without a byte-order mark, UTF-16 with
 one, else cp1252, else Latin-1; delimiter sniffed among comma, semicolon, tab and pipe),
 XLSX (the first sheet or a named one) and JSON (a list of records, or an object holding one
-under "tickets", "results", "records" or "data"). The file is opened once to read its header;
+under "tickets", "results", "records" or "data"; nested objects become dotted column names such as
+``reporter.name``). The file is opened once to read its header;
 then only the columns a mapping uses are read, each cell as text ("" when empty).
 
 Every failure is a ``SupportxlError`` naming the file.
@@ -296,7 +297,10 @@ class JsonSource(Source):
                 f"{path}: the JSON holds no table of tickets; expected a list of records "
                 f"([{{...}}, ...]) or an object with one under \"tickets\" ({{\"tickets\": [...]}}).")
         self.details = {"format": "JSON"}
-        flat = [_flatten(r) for r in records]
+        try:
+            flat = [_flatten(r) for r in records]
+        except RecursionError:
+            raise SupportxlError(f"{path}: the JSON records are nested too deeply to read.") from None
         headers: dict[str, None] = {}
         for record in flat:
             for key in record:
@@ -328,14 +332,26 @@ def _records(data: Any) -> list[dict] | None:
 
 
 def _flatten(record: dict) -> dict[str, Any]:
-    """A record with a nested "properties" object (HubSpot's API) merged into it."""
+    """A record with its nested objects addressed by dotted paths (``reporter.name``,
+    ``fields.priority.name``). A nested "properties" object (HubSpot's API) is merged into the
+    record under its own names. Lists stay whole (as JSON text)."""
+    flat: dict[str, Any] = {}
     properties = record.get("properties")
     if isinstance(properties, dict):
-        merged = {str(k): v for k, v in record.items() if k != "properties"}
-        for key, value in properties.items():
-            merged.setdefault(str(key), value)
-        return merged
-    return {str(k): v for k, v in record.items()}
+        _flatten_into(flat, "", {k: v for k, v in record.items() if k != "properties"})
+        _flatten_into(flat, "", properties)
+    else:
+        _flatten_into(flat, "", record)
+    return flat
+
+
+def _flatten_into(flat: dict[str, Any], prefix: str, record: dict) -> None:
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            _flatten_into(flat, name + ".", value)
+        else:
+            flat.setdefault(name, value)
 
 
 def _json_text(value: Any) -> str:

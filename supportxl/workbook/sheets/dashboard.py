@@ -215,7 +215,7 @@ def _card(ctx: BuildContext, ws: Worksheet, top: int, left: int, item: Kpi, filt
         else:
             shown, text = f'TEXT({name},"0.0")&" h"', f"{target:.1f} h"
         op = ">=" if item.better == "higher" else "<="
-        verdict = f'IF({value_ref}="","",IF({value_ref}{op}{name},"  ✔ on target","  ✘ off target"))'
+        verdict = f'IF(ISNUMBER({value_ref}),IF({value_ref}{op}{name},"  ✔ on target","  ✘ off target"),"")'
         cached = f"Target {text}" + ("" if meets is None else ("  ✔ on target" if meets else "  ✘ off target"))
         ws.merge_range(top + 2, left, top + 2, right, "", target_fmt)
         ctx.write_formula(ws, top + 2, left, f'="Target "&{shown}&{verdict}', cached, target_fmt)
@@ -235,6 +235,9 @@ def _change(ctx: BuildContext, ws: Worksheet, row: int, left: int, item: Kpi, fi
     """The KPI in the focus month against the month before (for the backlog: at their ends),
     green where it moved the good way, red the other, with what it compares ("Nov vs Oct")."""
     f = ctx.formats
+    if ctx.model.unavailable(item):  # nothing to compare: the card says n/a
+        ws.merge_range(row, left, row, left + 2, "", f.get("plain", align="center", font_color="muted_text"))
+        return
     base = filters.criteria(months=False)
     if ctx.model.unavailable(item):
         ws.merge_range(row, left, row, left + 2, "", f.get("plain"))
