@@ -239,9 +239,6 @@ def _change(ctx: BuildContext, ws: Worksheet, row: int, left: int, item: Kpi, fi
         ws.merge_range(row, left, row, left + 2, "", f.get("plain", align="center", font_color="muted_text"))
         return
     base = filters.criteria(months=False)
-    if ctx.model.unavailable(item):
-        ws.merge_range(row, left, row, left + 2, "", f.get("plain"))
-        return
     if item.key == "backlog":
         now_f = ctx.backlog_at_formula(f"EDATE({filters.focus},1)", base)[1:]
         before_f = ctx.backlog_at_formula(f"EDATE({filters.previous},1)", base)[1:]
