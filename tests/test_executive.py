@@ -42,13 +42,31 @@ def test_no_ticket_rows_and_cards_read_the_cube(executive, year_dataset):
     assert values["Dashboard"]["A8"].value == 50_000
     cube_total = sum(r[4] for r in values["Aggregates"].iter_rows(min_row=2, values_only=True) if r[4])
     assert cube_total == 50_000
-    about = {r[0]: r[1] for r in values["About"].iter_rows(values_only=True) if r and r[1]}
-    written_as_values = next(v for v in about.values() if str(v).startswith("Written as values"))
-    assert "Median resolution (h)" in written_as_values
+    # Medians follow the filters too: a look-up of the selection in the Percentiles table.
+    assert book["Dashboard"]["G8"].value.startswith("=IFERROR(INDEX(Percentiles[Hours],MATCH(")
+    ttr = (year_dataset.tickets["resolved_at"] - year_dataset.tickets["created_at"]).dt.total_seconds() / 3600
+    assert values["Dashboard"]["G8"].value == pytest.approx(ttr.median(), abs=1e-6)  # hours to 6 decimals
+    assert "Percentiles" in book["Aggregates"].tables
+    assert book["Aggregates"].sheet_state == "hidden"
 
 
-def test_every_card_is_live(executive):
+def test_every_card_and_change_is_live(executive):
     assert all(cube_formula(kpi(key), []) is not None for key in TEMPLATE.cards)
+    dashboard = load_book(executive)["Dashboard"]
+    for ref in CARD_CELLS:
+        row, col = dashboard[ref].row, dashboard[ref].column
+        for cell in (dashboard.cell(row, col), dashboard.cell(row + 2, col)):  # the value and its change
+            text = getattr(cell.value, "text", cell.value)
+            assert isinstance(text, str) and text.startswith("="), (cell.coordinate, text)
+
+
+def test_executive_and_default_show_the_same_headline(executive, year_dataset, tmp_path_factory):
+    default = tmp_path_factory.mktemp("default") / "default.xlsx"
+    build_workbook(year_dataset, default)
+    a, b = load_book(executive, data_only=True)["Dashboard"], load_book(default, data_only=True)["Dashboard"]
+    assert TEMPLATE.cards == load_template().cards
+    for ref in CARD_CELLS:
+        assert a[ref].value == pytest.approx(b[ref].value, rel=1e-12), ref
 
 
 @pytest.mark.libreoffice
@@ -61,6 +79,10 @@ def test_filters_work_on_the_cube(executive, year_dataset, tmp_path):
     values = load_book(recalculate(edited, tmp_path / "out"), data_only=True)["Dashboard"]
     frame, _, _ = derive(year_dataset, TEMPLATE)
     subset = frame[(frame["month"] == may) & (frame["priority"] == "High")]
+    high = frame[frame["priority"] == "High"]
+    june = pd.Timestamp("2025-06-01")
+    open_at_may_end = int(((high["created_at"] < june) & ~(high["resolved_at"] < june)).sum())
     for ref, key in zip(CARD_CELLS, TEMPLATE.cards):
-        expected = Evaluator(subset, Policy(TEMPLATE.csat_good_threshold)).value(kpi(key))
+        expected = (open_at_may_end if key == "backlog"
+                    else Evaluator(subset, Policy(TEMPLATE.csat_good_threshold)).value(kpi(key)))
         assert values[ref].value == pytest.approx(expected, rel=1e-9), key

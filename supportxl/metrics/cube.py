@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -96,7 +98,7 @@ def _sum(measure: Count | Sum, criteria: Sequence[Criterion]) -> str:
 def cube_formula(kpi: Kpi, criteria: Sequence[Criterion]) -> str | None:
     """``kpi``'s formula over the cube (without '='), or None where it can only be a value."""
     if kpi.array:
-        return None
+        return percentile_formula(kpi, criteria)
 
     def part(measure: Measure) -> str:
         if isinstance(measure, Mean):
@@ -104,3 +106,95 @@ def cube_formula(kpi: Kpi, criteria: Sequence[Criterion]) -> str | None:
         return _sum(measure, criteria)
 
     return kpi.expression.formula(part)
+
+
+# --- percentiles: a value per filter selection, looked up live --------------------------
+#
+# A median cannot be summed from the cube's rows, but the Dashboard's filters pick one of a
+# few thousand selections (a month or all, a channel or all, ...). The Percentiles table holds
+# each percentile for every selection that has one, keyed like
+# "2025-03|Email|(All)|(All)|Median Resolution (h)", so a compact workbook's medians and P90s
+# follow the filters as live look-ups (a selection without a value is not listed: empty).
+
+PERCENTILES_TABLE = "Percentiles"
+ALL = "(All)"
+PERCENTILE_MEASURES: tuple[Quantile, ...] = tuple(dict.fromkeys(
+    m for key in ("frt_median", "frt_p90", "ttr_median", "ttr_p90")
+    for m in next(k for k in CATALOGUE if k.key == key).expression.measures))
+PERCENTILE_KEY, PERCENTILE_VALUE = "Selection", "Hours"
+
+
+def percentile_name(measure: Quantile) -> str:
+    stat = "Median" if measure.p == 0.5 else f"P{round(measure.p * 100)}"
+    return f"{stat} {column(measure.key).header}"
+
+
+PERCENTILE_COLUMNS = (Column(PERCENTILE_KEY, PERCENTILE_KEY, table=PERCENTILES_TABLE),
+                      Column(PERCENTILE_VALUE, PERCENTILE_VALUE, "hours", table=PERCENTILES_TABLE))
+
+
+def percentile_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every percentile of PERCENTILE_MEASURES for every selection of the cube's dimensions
+    (each a value or all) that has one, keyed month (yyyy-mm), channel, priority, team and the
+    percentile's name, sorted by key."""
+    codes, names = {}, {}
+    for d in CUBE_DIMS:
+        labels = frame[d].dt.strftime("%Y-%m") if d == "month" else frame[d].astype(str)
+        codes[d], uniques = pd.factorize(labels)
+        names[d] = np.asarray(uniques, dtype=object)
+    values = frame[list(dict.fromkeys(m.key for m in PERCENTILE_MEASURES))]
+    parts = []
+    for chosen in itertools.product((False, True), repeat=len(CUBE_DIMS)):
+        keys = [d for d, c in zip(CUBE_DIMS, chosen) if c]
+        grouped = values.groupby([codes[d] for d in keys], sort=False) if keys else None
+        for m in PERCENTILE_MEASURES:
+            if grouped is None:
+                column_values = values[m.key].dropna()
+                stats = pd.Series([column_values.quantile(m.p)] if len(column_values) else [], dtype=float)
+                picked = [()] * len(stats)
+            else:
+                stats = grouped[m.key].quantile(m.p).dropna()
+                picked = [g if isinstance(g, tuple) else (g,) for g in stats.index]
+            texts = []
+            for group in picked:
+                given = {d: names[d][code] for d, code in zip(keys, group)}
+                texts.append("|".join([*(given.get(d, ALL) for d in CUBE_DIMS), percentile_name(m)]))
+            parts.append(pd.DataFrame({PERCENTILE_KEY: texts, PERCENTILE_VALUE: stats.to_numpy(dtype=float)}))
+    table = pd.concat(parts, ignore_index=True)
+    return table.sort_values(PERCENTILE_KEY, kind="stable").reset_index(drop=True)
+
+
+def _selection_part(key: str, criteria: Sequence[Criterion]) -> str | None:
+    """The key text the criteria pick for one dimension, as a formula; None if they pick none."""
+    tests = [c for c in criteria if c.key == key and c.op != "<="]
+    if not tests:
+        return f'"{ALL}"'
+    if len(tests) > 1 or not tests[0].ref:
+        return None
+    test = tests[0]
+    if key == "month":
+        if test.op == "==":
+            return f'TEXT({test.ref},"yyyy-mm")'
+        if test.op == ">=":  # the month filter's first month: 0 when it lets every month through
+            return f'IF({test.ref}>0,TEXT({test.ref},"yyyy-mm"),"{ALL}")'
+        return None
+    return test.ref if test.op in ("==", "all") else None
+
+
+def percentile_formula(kpi: Kpi, criteria: Sequence[Criterion]) -> str | None:
+    """A percentile KPI over the slice as a look-up in the Percentiles table, or None where the
+    criteria are not a selection of the cube's dimensions."""
+    measures = kpi.expression.measures
+    if len(measures) != 1 or measures[0] not in PERCENTILE_MEASURES:
+        return None
+    if any(c.key not in CUBE_DIMS for c in criteria):
+        return None
+    parts = [_selection_part(d, criteria) for d in CUBE_DIMS]
+    if any(p is None for p in parts):
+        return None
+    # MATCH reads * ? ~ in its key as wildcards: escape them, so every value matches literally.
+    key = '&"|"&'.join(f'SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({p},"~","~~"),"*","~*"),"?","~?")'
+                       if not p.startswith('"') else p for p in parts)
+    lookup = f'{key}&"|{percentile_name(measures[0])}"'
+    return (f"IFERROR(INDEX({PERCENTILES_TABLE}[{PERCENTILE_VALUE}],"
+            f'MATCH({lookup},{PERCENTILES_TABLE}[{PERCENTILE_KEY}],0)),"")')

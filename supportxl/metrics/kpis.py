@@ -80,6 +80,8 @@ class Criterion:
     array: str  # a boolean array expression for array formulas
     op: str
     value: Any
+    ref: str = ""  # the cell the criterion reads (a grid label, a filter or helper cell)
+    selection: bool = False  # a drop-down filter: the cell holds a value or "(All)"
 
     @property
     def range(self) -> str:
@@ -107,12 +109,12 @@ def equals(key: str, ref: str, value: Any, *, texts: Sequence[str] = ()) -> Crit
     written so it matches literally.
     """
     countifs = literal_criterion(ref) if any(needs_literal(t) for t in texts) else ref
-    return Criterion(key, countifs, f"({column(key).ref}={ref})", "==", value)
+    return Criterion(key, countifs, f"({column(key).ref}={ref})", "==", value, ref)
 
 
 def compare(key: str, operator: str, ref: str, value: Any) -> Criterion:
     """``key`` compared with the cell ``ref`` (which holds ``value``) by <, <=, > or >=."""
-    return Criterion(key, f'"{operator}"&{ref}', f"({column(key).ref}{operator}{ref})", operator, value)
+    return Criterion(key, f'"{operator}"&{ref}', f"({column(key).ref}{operator}{ref})", operator, value, ref)
 
 
 def selected(key: str, ref: str, value: str, all_label: str = "(All)", *,
@@ -123,8 +125,8 @@ def selected(key: str, ref: str, value: str, all_label: str = "(All)", *,
     countifs = f'IF({ref}="{all_label}","*",{choice})'
     array = f'(({ref}="{all_label}")+({col}={ref})>0)'
     if value == all_label:
-        return Criterion(key, countifs, array, "all", None)
-    return Criterion(key, countifs, array, "==", value)
+        return Criterion(key, countifs, array, "all", None, ref, True)
+    return Criterion(key, countifs, array, "==", value, ref, True)
 
 
 def mask_of(frame: pd.DataFrame, criteria: Sequence[Criterion]) -> np.ndarray:

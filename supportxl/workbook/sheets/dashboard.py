@@ -142,7 +142,7 @@ def _filters(ctx: BuildContext, ws: Worksheet, lists: Worksheet) -> Filters:
     # Helper cells, out of sight on the hidden Lists sheet: the month range the month filter
     # lets through, the month the cards' change compares with the one before it (the selected
     # month, or with "(All)" the last complete one), and the moment the Backlog card counts at.
-    sel = refs["Month"]
+    sel = on_sheet(ws.get_name(), refs["Month"])  # the helpers live on another sheet
     as_of = ctx.as_of
     complete = last_complete_month(as_of, ctx.template.maturity_days)
     mature = f"{AS_OF_NAME}-{MATURITY_NAME}"

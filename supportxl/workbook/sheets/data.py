@@ -10,7 +10,8 @@ import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
 from supportxl.errors import SupportxlError
-from supportxl.metrics.cube import CUBE_COLUMNS, CUBE_TABLE, cube_frame
+from supportxl.metrics.cube import (CUBE_COLUMNS, CUBE_TABLE, PERCENTILE_COLUMNS, PERCENTILES_TABLE, cube_frame,
+                                   percentile_frame)
 from supportxl.metrics.kpis import BREACH_HOURS_CAP_NAME
 from supportxl.schema import EVENT_SHEET_COLUMNS, SLA_COLUMN_BY_KEY, Column, ticket_columns
 from supportxl.workbook.context import BuildContext
@@ -55,16 +56,17 @@ def check_rows(sheet: str, rows: int) -> None:
 
 
 def write_table(ctx: BuildContext, ws: Worksheet, frame: pd.DataFrame, columns: Sequence[Column],
-                name: str, formulas: dict[str, FormulaFn] | None = None) -> None:
-    """``frame`` as the Excel table ``name`` at A1, one cell type per column, widths fitted."""
+                name: str, formulas: dict[str, FormulaFn] | None = None, *, first_col: int = 0) -> None:
+    """``frame`` as the Excel table ``name`` at row 1 from ``first_col`` (A1 by default), one cell
+    type per column, widths fitted."""
     formulas = formulas or {}
     check_rows(ws.get_name(), len(frame))
     last_row = max(len(frame), 1)
-    ws.add_table(0, 0, last_row, len(columns) - 1, {
+    ws.add_table(0, first_col, last_row, first_col + len(columns) - 1, {
         "name": name, "style": ctx.formats.theme.table_style,
         "columns": [{"header": c.header, "header_format": ctx.formats.get("header")} for c in columns],
     })
-    for col, spec in enumerate(columns):
+    for col, spec in enumerate(columns, start=first_col):
         fmt = ctx.formats.get("plain", spec.fmt)
         values = frame[spec.key]
         if spec.key in formulas:
@@ -161,3 +163,6 @@ def write_aggregates(ctx: BuildContext, ws: Worksheet) -> None:
     """The Cube table a compact workbook's formulas read: tickets summed by month, channel,
     priority and team."""
     write_table(ctx, ws, cube_frame(ctx.frame, ctx.model.evaluator.policy), CUBE_COLUMNS, CUBE_TABLE)
+    # Medians and P90s per filter selection, which the compact formulas look up.
+    write_table(ctx, ws, percentile_frame(ctx.frame), PERCENTILE_COLUMNS, PERCENTILES_TABLE,
+                first_col=len(CUBE_COLUMNS) + 1)
