@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from supportxl.dataset import Dataset
 from supportxl.deliver.csv_reports import kpi_tables
-from supportxl.metrics.cube import cube_formula, cube_frame
-from supportxl.metrics.kpis import (CATALOGUE, NOT_AVAILABLE, Count, Criterion, Mean, Policy, Sum, equals, kpi,
-                                    needs_literal)
+from supportxl.metrics.cube import cube_formula, cube_frame, percentile_frame, percentile_name
+from supportxl.metrics.kpis import (CATALOGUE, NOT_AVAILABLE, Count, Criterion, Mean, Policy, Quantile, Sum,
+                                    equals, kpi, needs_literal)
 from supportxl.model import plan
 from supportxl.schema import DEFAULT_RESOLUTION_HOURS, PRIORITIES
 from supportxl.template import load_template
@@ -196,11 +196,15 @@ def _reference(item, frame: pd.DataFrame, policy: Policy):
     return item.expression.combine(*(measure(m) for m in item.expression.measures))
 
 
-def _from_cube(item, cube: pd.DataFrame, keep: np.ndarray):
-    """``item`` from the compact aggregate table's rows ``keep``, as its SUMIFS formulas do."""
+def _from_cube(item, cube: pd.DataFrame, keep: np.ndarray, percentiles: pd.DataFrame, channel):
+    """``item`` from the compact workbook's tables as its formulas read them: SUMIFS over the
+    cube's rows ``keep``, a percentile looked up by the selection's key."""
     rows = cube[keep]
+    looked_up = dict(zip(percentiles["Selection"], percentiles["Hours"]))
 
     def measure(m):
+        if isinstance(m, Quantile):
+            return looked_up.get(f"(All)|{channel or '(All)'}|(All)|(All)|{percentile_name(m)}")
         if isinstance(m, Mean):
             count = rows[m.count.label].sum()
             return float(rows[m.total.label].sum() / count) if count else None
@@ -241,9 +245,10 @@ def test_model_equals_plain_pandas_and_the_cube(rows, threshold):
     model = plan(ds, template)
     policy = Policy(threshold)
     cube = cube_frame(model.frame, policy)
+    percentiles = percentile_frame(model.frame)
     frame = model.frame
     for channel in ("Email", "=Web", None):
-        criteria = [] if channel is None else [Criterion("channel", "", "", "==", channel)]
+        criteria = [] if channel is None else [Criterion("channel", "", "", "==", channel, "$A$1")]
         part = frame if channel is None else frame[frame["channel"] == channel]
         keep = np.ones(len(cube), dtype=bool) if channel is None else (cube["channel"] == channel).to_numpy()
         for item in CATALOGUE:
@@ -253,7 +258,7 @@ def test_model_equals_plain_pandas_and_the_cube(rows, threshold):
             if expected is not None:
                 assert got == pytest.approx(expected, rel=1e-9, abs=1e-9), (item.key, channel)
             if cube_formula(item, criteria) is not None:
-                compact = _from_cube(item, cube, keep)
+                compact = _from_cube(item, cube, keep, percentiles, channel)
                 assert (compact is None) == (expected is None), (item.key, channel)
                 if expected is not None:
                     assert compact == pytest.approx(expected, rel=1e-9, abs=1e-9), (item.key, channel)
