@@ -92,13 +92,7 @@ def write_dataset(dataset: Dataset, folder: Path) -> list[Path]:
     """Write the tables and manifest into ``folder`` as one unit: into a temporary folder beside
     it, then swapped in whole, so ``folder`` never mixes the files of two runs. The manifest
     records each table file's row count and checksum, which ``read_dataset`` checks."""
-    folder = Path(folder)
-    if folder.is_dir():
-        foreign = sorted(p.name for p in folder.iterdir() if p.name not in (*FILES.values(), MANIFEST))
-        if foreign:
-            raise SupportxlError(f"{folder} holds files that are not part of a dataset "
-                                 f"({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}), which "
-                                 f"replacing it would delete; give a new folder or a dataset folder.")
+    folder = check_dataset_folder(folder)
 
     def write(temp: Path) -> None:
         files = {}
@@ -112,6 +106,19 @@ def write_dataset(dataset: Dataset, folder: Path) -> list[Path]:
 
     atomic_folder(folder, write)
     return [folder / f for f in (*FILES.values(), MANIFEST)]
+
+
+def check_dataset_folder(folder: Path) -> Path:
+    """Refuse to replace a folder that holds anything but a dataset's files: writing a dataset
+    swaps the whole folder, which would delete them."""
+    folder = Path(folder)
+    if folder.is_dir():
+        foreign = sorted(p.name for p in folder.iterdir() if p.name not in (*FILES.values(), MANIFEST))
+        if foreign:
+            raise SupportxlError(f"{folder} holds files that are not part of a dataset "
+                                 f"({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}), which "
+                                 f"replacing it would delete; give a new folder or a dataset folder.")
+    return folder
 
 
 def file_digest(path: Path) -> str:
