@@ -127,7 +127,9 @@ def check_output(path: Path, *, kind: str = "file", suffixes: tuple[str, ...] = 
     regular file or folder, in a parent that is not a folder, or the same file as an input."""
     text = str(path)
     if not text.strip() or text == ".":
-        raise SupportxlError(f"{option} needs a {'file name' if kind == 'file' else 'folder'}, found {text!r}.")
+        what = f"file name ending in {' or '.join(suffixes)}" if kind == "file" and suffixes else (
+            "file name" if kind == "file" else "folder")
+        raise SupportxlError(f"{option} needs a {what}, found an empty name or '.'.")
     path = Path(path)
     if kind == "file":
         if suffixes and path.suffix.lower() not in suffixes:
