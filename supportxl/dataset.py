@@ -147,7 +147,8 @@ def check_belongs_together(folder: Path, manifest: dict[str, Any]) -> None:
             raise SupportxlError(
                 f"{folder}: {filename} is not the file manifest.json was written with (its checksum "
                 f"differs): the folder mixes files of "
-                f"different runs, or one was edited. Generate the folder again.")
+                f"different runs, or one was edited. Generate the folder again (or, to use a file edited "
+                f"on purpose, delete the \"{MANIFEST_FILES}\" entry of {MANIFEST}).")
 
 
 # ------------------------------------------------------------------------------ CSV writing
@@ -352,6 +353,7 @@ def read_dataset(folder: Path, on_bad_timestamps: BadTimestamps | None = None) -
         raise SupportxlError(f"{folder / MANIFEST}: should hold a JSON object (what produced the data), "
                              f"found a {type(manifest).__name__}.")
     check_belongs_together(folder, manifest)
+    manifest = {k: v for k, v in manifest.items() if k != MANIFEST_FILES}  # about the folder, not the data
 
     def read(name: str, columns: tuple[str, ...], timestamps: tuple[str, ...]) -> pd.DataFrame:
         return _read_table(folder / FILES[name], columns, timestamps, on_bad_timestamps)

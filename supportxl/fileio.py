@@ -8,9 +8,11 @@ place. A run that is killed before the rename leaves that temporary behind;
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import stat
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -38,6 +40,40 @@ def _cannot_write(target: Path, exc: OSError) -> SupportxlError:
     return SupportxlError(f"cannot write {target}: {exc.strerror or exc}.")
 
 
+def _os_error(exc: BaseException) -> OSError | None:
+    """The OSError behind ``exc``: itself, or one a library wrapped (XlsxWriter's FileCreateError
+    for a full disk)."""
+    while exc is not None:
+        if isinstance(exc, OSError):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _release(exc: BaseException) -> None:
+    """Free the frames of a failed writer now, quietly: a ZIP file it left open (on a full disk)
+    would otherwise fail again when collected and print "Exception ignored" with a traceback."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        while exc is not None:
+            exc.__traceback__ = None
+            exc = exc.__cause__ or exc.__context__
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+
+
+def _write_failed(target: Path, exc: Exception) -> SupportxlError:
+    """The SupportxlError for a write that failed with ``exc``; re-raises what is not an OSError."""
+    cause = _os_error(exc)
+    if cause is None:
+        raise exc
+    error = _cannot_write(target, cause)
+    _release(exc)
+    return error
+
+
 def atomic_write(target: Path, write: Callable[[str], object]) -> Path:
     """Call ``write(temp_path)`` for a temporary file beside ``target``, then rename it into place."""
     target = Path(target)
@@ -51,8 +87,10 @@ def atomic_write(target: Path, write: Callable[[str], object]) -> Path:
         write(temp)
         os.chmod(temp, 0o666 & ~_umask())
         os.replace(temp, target)
-    except OSError as exc:
-        raise _cannot_write(target, exc) from None
+    except SupportxlError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - _write_failed re-raises all but OSErrors
+        raise _write_failed(target, exc) from None
     finally:
         Path(temp).unlink(missing_ok=True)
     return target
@@ -77,11 +115,15 @@ def atomic_folder(target: Path, write: Callable[[Path], object]) -> Path:
             old = Path(tempfile.mkdtemp(prefix=_temp_prefix(target), suffix=TEMP_SUFFIX, dir=target.parent))
             os.replace(target, old)
         os.replace(temp, target)
-    except OSError as exc:
+    except BaseException as exc:
         if old is not None and not target.exists():
             os.replace(old, target)
             old = None
-        raise _cannot_write(target, exc) from None
+        if isinstance(exc, SupportxlError) and str(temp) in str(exc):  # name the folder the user gave
+            raise SupportxlError(str(exc).replace(str(temp), str(target))) from None
+        if isinstance(exc, SupportxlError) or not isinstance(exc, Exception):
+            raise
+        raise _write_failed(target, exc) from None
     finally:
         for leftover in (temp, old):
             if leftover is not None and leftover.exists():

@@ -19,6 +19,7 @@ import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,6 +173,10 @@ def _write_split(model, slices: list[Slice], temp: Path, template, by: str, comm
             for future in as_completed(futures):
                 future.result()  # a worker's SupportxlError is raised here, with its message
                 progress.step(f"Built {futures[future].value}", each)
+        except BrokenProcessPool:
+            _stop_workers(pool)
+            raise SupportxlError("a process building the workbooks ended unexpectedly (killed, or out of "
+                                 "memory); nothing was written.") from None
         except BaseException:
             _stop_workers(pool)
             raise
