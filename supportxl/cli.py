@@ -12,6 +12,7 @@ from typing import Iterator, Optional
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.core import TyperArgument, TyperCommand
 
 from supportxl import __version__
 from supportxl.dataset import check_dataset_folder, write_dataset
@@ -28,6 +29,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # help text is plain: "[default: 42]" is not a markup tag
 )
+
+
+class _NamedArgument(TyperArgument):
+    def display_type_rich(self, ctx) -> None:
+        return None  # the metavar says what it is; no "<path>" or "<list[Path]>" after it
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+
+class _Command(TyperCommand):
+    """A command whose help names each argument by its metavar alone, without a Python type."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if type(param) is TyperArgument and param.metavar:
+                param.__class__ = _NamedArgument
+
+
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 
@@ -169,7 +191,7 @@ CSV_DIR_OPT = typer.Option(None, "--csv-dir", metavar="DIR",
                                 "industry, country, account and agent, the same numbers as the workbook.")
 
 
-@app.command()
+@app.command(cls=_Command)
 def generate(
     tickets: Optional[int] = TICKETS_OPT,
     seed: Optional[int] = SEED_OPT,
@@ -332,7 +354,7 @@ def _say_findings(report) -> None:
         err.print(f"  {line}", markup=False, soft_wrap=True)
 
 
-@app.command()
+@app.command(cls=_Command)
 def build(
     source: Path = typer.Argument(..., metavar="SOURCE",
                                   help="A folder written by 'supportxl generate', or a helpdesk export "
@@ -427,7 +449,7 @@ def _build_split(dataset, folder: Path, template, by: str, command: str, jobs, q
                   f"{result.index.name} to {result.folder} in {result.seconds:.1f} s.", soft_wrap=True)
 
 
-@app.command()
+@app.command(cls=_Command)
 def validate(
     export: Path = typer.Argument(..., metavar="SOURCE",
                                   help="A helpdesk export (.csv, .xlsx or .json), or a dataset folder."),
@@ -463,7 +485,7 @@ def validate(
               soft_wrap=True)
 
 
-@app.command()
+@app.command(cls=_Command)
 def report(
     tickets: Optional[int] = TICKETS_OPT,
     seed: Optional[int] = SEED_OPT,
@@ -529,7 +551,7 @@ def report(
         _deliver(result, dataset, report_template, pdf, csv_dir, quiet, written)
 
 
-@app.command()
+@app.command(cls=_Command)
 def compare(
     before: str = typer.Argument(..., metavar="A", help="A: a scenario .toml file or a dataset folder."),
     after: str = typer.Argument(..., metavar="B", help="B: a scenario .toml file or a dataset folder."),
@@ -581,7 +603,7 @@ templates_app = typer.Typer(help="List the shipped report templates or print one
 app.add_typer(templates_app, name="templates")
 
 
-@templates_app.command("list")
+@templates_app.command("list", cls=_Command)
 def templates_list() -> None:
     """List the shipped report templates with their descriptions.
 
@@ -597,7 +619,7 @@ def templates_list() -> None:
             out.print(f"{name:<14} {load_template(name).description}", markup=False, soft_wrap=True)
 
 
-@templates_app.command("show")
+@templates_app.command("show", cls=_Command)
 def templates_show(name: str = typer.Argument(..., metavar="NAME", help="A shipped template name.")) -> None:
     """Print a shipped template's TOML, to copy and edit.
 
@@ -615,7 +637,7 @@ def templates_show(name: str = typer.Argument(..., metavar="NAME", help="A shipp
         out.print(path.read_text(encoding="utf-8"), end="", markup=False, highlight=False, soft_wrap=True)
 
 
-@app.command()
+@app.command(cls=_Command)
 def verify(
     workbook: Path = typer.Argument(..., metavar="WORKBOOK", help="A workbook written by supportxl."),
 ) -> None:
@@ -651,9 +673,9 @@ def _say_mail(message) -> str:
             f"({count} attachment{'' if count == 1 else 's'}, {human_size(message.size)})")
 
 
-@app.command()
+@app.command(cls=_Command)
 def send(
-    files: list[Path] = typer.Argument(..., metavar="FILE...", help="Files to attach (workbooks are summarised in the body); "
+    files: list[Path] = typer.Argument(..., metavar="FILE", help="Files to attach (workbooks are summarised in the body); "
                                                  "with --recipients, the folder of split workbooks."),
     to: Optional[list[str]] = typer.Option(None, "--to", metavar="ADDRESS", help="Recipient address (repeatable)."),
     cc: Optional[list[str]] = typer.Option(None, "--cc", metavar="ADDRESS", help="Copy address (repeatable); with --recipients, "

@@ -234,7 +234,7 @@ CLOSING = "Open the workbook in Excel for the Dashboard's filters, the charts an
 
 
 def _heading(h: Headline) -> str:
-    return f"{h.title} ({h.path.name})" if h.title else h.path.name
+    return f"{h.title} ({attachment_name(h.path)})" if h.title else attachment_name(h.path)
 
 
 def _filters(h: Headline) -> str:
