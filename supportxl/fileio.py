@@ -1,9 +1,9 @@
 """Writing files so that a failure never leaves a partial file or destroys the previous one.
 
 Every output is first written under a hidden temporary name beside its target,
-``.NAME.<random>.tmp`` (a file, or a folder for a dataset or a split), then renamed into
-place. A run that is killed before the rename leaves that temporary behind;
-``remove_stale_temps`` clears the ones of a target on the next run.
+``.NAME.<pid>-<random>.tmp`` (a file, or a folder for a dataset or a split), then renamed
+into place. A run that is killed before the rename leaves that temporary behind;
+``remove_stale_temps`` clears a target's temporaries whose process is gone, on the next run.
 """
 
 from __future__ import annotations
@@ -14,16 +14,12 @@ import shutil
 import stat
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from supportxl.errors import SupportxlError
 
 TEMP_SUFFIX = ".tmp"
-# Temporaries older than this process are stale: a run that is still going made them after it
-# started, or is writing into them (a folder's files keep its modification time fresh).
-_STARTED = time.time()
 
 
 def _umask() -> int:
@@ -33,7 +29,31 @@ def _umask() -> int:
 
 
 def _temp_prefix(target: Path) -> str:
-    return f".{target.name}."
+    """The start of a temporary's name; it names the process writing it, to tell stale ones."""
+    return f".{target.name}.{os.getpid()}-"
+
+
+def _writer(name: str, target: Path) -> int | None:
+    """The process id in the name of one of ``target``'s temporaries, or None if it is not one."""
+    start = f".{target.name}."
+    if not (name.startswith(start) and name.endswith(TEMP_SUFFIX)):
+        return None
+    pid, dash, random = name[len(start):-len(TEMP_SUFFIX)].partition("-")
+    if not (dash and pid.isdigit() and random) or "." in random:
+        return None
+    return int(pid)
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
 
 
 def _cannot_write(target: Path, exc: OSError) -> SupportxlError:
@@ -132,25 +152,20 @@ def atomic_folder(target: Path, write: Callable[[Path], object]) -> Path:
 
 
 def remove_stale_temps(target: Path) -> list[Path]:
-    """Remove the temporaries of ``target`` (``.NAME.*.tmp`` beside it) that an interrupted
-    earlier run left, those older than this process; returns what was removed."""
+    """Remove the temporaries of ``target`` (``.NAME.<pid>-*.tmp`` beside it) that an interrupted
+    earlier run left: those whose process is no longer running. Returns what was removed."""
     target = Path(target)
-    prefix = _temp_prefix(target)
     removed = []
     try:
         entries = list(os.scandir(target.parent if str(target.parent) else "."))
     except OSError:
         return removed
     for entry in entries:
-        if not (entry.name.startswith(prefix) and entry.name.endswith(TEMP_SUFFIX)):
-            continue
-        middle = entry.name[len(prefix):-len(TEMP_SUFFIX)]
-        if not middle or "." in middle:  # mkstemp's random part has no dot
+        pid = _writer(entry.name, target)
+        if pid is None or _running(pid):
             continue
         try:
             info = entry.stat(follow_symlinks=False)
-            if info.st_mtime >= _STARTED:
-                continue
             if stat.S_ISDIR(info.st_mode):
                 shutil.rmtree(entry.path)
             elif stat.S_ISREG(info.st_mode):

@@ -229,15 +229,16 @@ def test_a_lone_surrogate_in_json_becomes_a_replacement_character(tmp_path):
 def test_stale_temporaries_of_our_pattern_are_removed_and_named(work, tmp_path):
     out = tmp_path / "report.xlsx"
     out.write_bytes(PREVIOUS)
-    stale_file, stale_folder = tmp_path / ".report.xlsx.k2j4_x9a.tmp", tmp_path / ".report.xlsx.a1b2c3d4.tmp"
+    gone = 99_999_999  # above Linux's largest process id: no such process
+    stale_file, stale_folder = tmp_path / f".report.xlsx.{gone}-k2j4_x9a.tmp", tmp_path / f".report.xlsx.{gone}-a1b2.tmp"
     stale_file.write_bytes(b"half a workbook")
     stale_folder.mkdir()
     (stale_folder / "x").write_text("x")
-    keep = [tmp_path / ".report.xlsx.not.ours.tmp", tmp_path / ".other.xlsx.k2j4_x9a.tmp", tmp_path / "report.xlsx.tmp"]
+    keep = [tmp_path / f".report.xlsx.{gone}-not.ours.tmp", tmp_path / f".other.xlsx.{gone}-k2j4.tmp",
+            tmp_path / "report.xlsx.tmp", tmp_path / f".report.xlsx.{os.getpid()}-running.tmp",
+            tmp_path / ".report.xlsx.k2j4_x9a.tmp"]
     for path in keep:
         path.write_text("someone else's")
-    for path in (stale_file, stale_folder, *keep):
-        os.utime(path, (1_000_000_000, 1_000_000_000))
     result = runner.invoke(app, ["build", str(work / "data"), "-o", str(out), "-t", "executive"])
     assert result.exit_code == 0, result.output
     assert sorted(result.stderr.splitlines()) == sorted(
