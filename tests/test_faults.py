@@ -76,11 +76,17 @@ def alive(pid: int) -> bool:
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc to find workers")
 
 
-def test_kill_9_during_a_build_keeps_the_old_workbook_and_the_next_run_clears_the_temporary(data, tmp_path):
+def building(data: Path, tmp_path: Path) -> tuple[subprocess.Popen, Path]:
+    """A build over a previous workbook, once it has started writing its temporary file."""
     out = tmp_path / "report.xlsx"
     out.write_bytes(PREVIOUS)
     run = start("build", str(data), "-o", str(out), "-q", cwd=tmp_path)
     wait_for(lambda: temporaries(tmp_path, out.name), "the build's temporary file")
+    return run, out
+
+
+def test_kill_9_during_a_build_keeps_the_old_workbook_and_the_next_run_clears_the_temporary(data, tmp_path):
+    run, out = building(data, tmp_path)
     os.kill(run.pid, signal.SIGKILL)
     run.wait(timeout=WAIT)
     assert out.read_bytes() == PREVIOUS
@@ -91,26 +97,17 @@ def test_kill_9_during_a_build_keeps_the_old_workbook_and_the_next_run_clears_th
     assert temporaries(tmp_path, out.name) == [] and out.read_bytes().startswith(b"PK")
 
 
-def test_ctrl_c_during_a_build_says_so_in_one_line_and_leaves_nothing(data, tmp_path):
-    out = tmp_path / "report.xlsx"
-    out.write_bytes(PREVIOUS)
-    run = start("build", str(data), "-o", str(out), "-q", cwd=tmp_path)
-    wait_for(lambda: temporaries(tmp_path, out.name), "the build's temporary file")
-    os.killpg(run.pid, signal.SIGINT)
+@pytest.mark.parametrize("interrupt", [
+    lambda run: os.killpg(run.pid, signal.SIGINT),  # Ctrl-C: the whole process group gets it
+    lambda run: run.terminate(),  # SIGTERM, as a service manager stops a job
+], ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_build_says_so_in_one_line_and_leaves_nothing(data, tmp_path, interrupt):
+    run, out = building(data, tmp_path)
+    interrupt(run)
     stdout, stderr = run.communicate(timeout=WAIT)
     assert run.returncode == 130
     assert (stdout, stderr) == ("", "Interrupted; nothing was written.\n")
     assert out.read_bytes() == PREVIOUS and temporaries(tmp_path, out.name) == []
-
-
-def test_sigterm_during_a_build_is_an_interrupt_too(data, tmp_path):
-    out = tmp_path / "report.xlsx"
-    run = start("build", str(data), "-o", str(out), "-q", cwd=tmp_path)
-    wait_for(lambda: temporaries(tmp_path, out.name), "the build's temporary file")
-    run.terminate()
-    _, stderr = run.communicate(timeout=WAIT)
-    assert run.returncode == 130 and stderr == "Interrupted; nothing was written.\n"
-    assert not out.exists() and temporaries(tmp_path, out.name) == []
 
 
 @pytest.fixture
