@@ -52,6 +52,8 @@ def work(tmp_path_factory):
     (root / "foreign").mkdir()
     (root / "foreign" / "notes.txt").write_text("mine")
     (root / "template_dir").mkdir()
+    (root / "books").mkdir()  # workbooks, but no split's index: not to be replaced
+    (root / "books" / "a.xlsx").write_bytes(PREVIOUS)
     return root
 
 
@@ -118,8 +120,13 @@ CASES = [
     (["build", "{d}/data", "--split-by", "team", "-o", "{d}/data"], 2,
      "Error: -o {d}/data: holds the source {d}/data, which replacing the folder would delete; give another folder."),
     (["build", "{d}/data", "--split-by", "team", "-o", "{d}/foreign"], 2,
-     "Error: -o {d}/foreign: holds notes.txt, not only workbooks of an earlier split; the split replaces the "
+     "Error: -o {d}/foreign: holds notes.txt, not an earlier split (workbooks and index.xlsx); the split "
+     "replaces the whole folder, so give a new one."),
+    (["build", "{d}/data", "--split-by", "team", "-o", "{d}/books"], 2,
+     "Error: -o {d}/books: holds a.xlsx, not an earlier split (workbooks and index.xlsx); the split replaces the "
      "whole folder, so give a new one."),
+    (["templates", "show", "nope"], 2, None),
+    (["compare", "{d}/data", "{d}/missing", "-o", "{d}/c.xlsx"], 2, None),
     (["build", "{d}/data", "--split-by", "team", "-j", "0"], 2, "Error: --jobs must be at least 1, found 0."),
     (["validate", "{d}/data"], 1, "Fatal: {d}/data: is a folder; expected a helpdesk export file (validate checks one export)."),
     (["validate", "{d}/loop.csv"], 1, "Fatal: {d}/loop.csv: cannot be read (Too many levels of symbolic links)."),

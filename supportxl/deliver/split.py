@@ -124,12 +124,13 @@ def check_split_folder(folder: Path, source: Path | None = None) -> Path:
         if where == inside or inside in where.parents:
             raise SupportxlError(f"-o {folder}: holds the source {source}, which replacing the folder "
                                  f"would delete; give another folder.")
-    if folder.is_dir():
-        foreign = sorted(p.name for p in folder.iterdir() if not (p.is_file() and p.suffix == ".xlsx"))
-        if foreign:
-            raise SupportxlError(f"-o {folder}: holds {', '.join(foreign[:3])}"
-                                 f"{', ...' if len(foreign) > 3 else ''}, not only workbooks of an earlier "
-                                 f"split; the split replaces the whole folder, so give a new one.")
+    entries = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    foreign = [name for name in entries if not (name.endswith(".xlsx") and (folder / name).is_file())]
+    if foreign or (entries and f"{INDEX_NAME}.xlsx" not in entries):
+        shown = foreign or entries
+        raise SupportxlError(f"-o {folder}: holds {', '.join(shown[:3])}{', ...' if len(shown) > 3 else ''}, "
+                             f"not an earlier split (workbooks and {INDEX_NAME}.xlsx); the split replaces the "
+                             f"whole folder, so give a new one.")
     return folder
 
 
