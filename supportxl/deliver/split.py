@@ -18,8 +18,10 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,8 +171,9 @@ def _write_split(model, slices: list[Slice], temp: Path, template, by: str, comm
     else:
         pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_setup, initargs=(os.getpid(),))
         try:
-            futures = {pool.submit(_build_slice, s.dataset, paths[s.stem], template, command): s
-                       for s in slices}
+            with _sigint_held():  # the workers start with Ctrl-C held, then ignore it
+                futures = {pool.submit(_build_slice, s.dataset, paths[s.stem], template, command): s
+                           for s in slices}
             for future in as_completed(futures):
                 future.result()  # a worker's SupportxlError is raised here, with its message
                 progress.step(f"Built {futures[future].value}", each)
@@ -191,10 +194,26 @@ def _write_split(model, slices: list[Slice], temp: Path, template, by: str, comm
 PARENT_CHECK_SECONDS = 0.5
 
 
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Hold back SIGINT while the workers are forked, so that none gets a Ctrl-C before it has
+    set itself to ignore it; the parent receives a held one when this ends."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _worker_setup(parent: int) -> None:
     """In each worker: Ctrl-C is the parent's to handle (it stops the workers), and the worker
     exits on its own when the parent has died (killed with -9, say) instead of building on."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held by the parent at the fork
 
     def watch() -> None:
         while os.getppid() == parent:
