@@ -128,11 +128,15 @@ CASES = [
     (["templates", "show", "nope"], 2, None),
     (["compare", "{d}/data", "{d}/missing", "-o", "{d}/c.xlsx"], 2, None),
     (["build", "{d}/data", "--split-by", "team", "-j", "0"], 2, "Error: --jobs must be at least 1, found 0."),
-    (["validate", "{d}/data"], 1, "Fatal: {d}/data: is a folder; expected a helpdesk export file (validate checks one export)."),
     (["validate", "{d}/loop.csv"], 1, "Fatal: {d}/loop.csv: cannot be read (Too many levels of symbolic links)."),
     (["validate", "/dev/zero"], 1, "Fatal: /dev/zero: is not a regular file (a device, pipe or socket); expected a "
-                                   "helpdesk export file (validate checks one export)."),
-    (["validate", "{d}/nothing.csv"], 1, "Fatal: {d}/nothing.csv: no such file."),
+                                   "helpdesk export (.csv, .xlsx or .json) or a dataset folder."),
+    (["validate", "{d}/nothing.csv"], 1, "Fatal: {d}/nothing.csv: no such file or folder (expected a helpdesk "
+                                         "export file, or a folder written by 'supportxl generate')."),
+    (["validate", "{d}/mixed"], 1,
+     "Fatal: {d}/mixed: tickets.csv is not the file manifest.json was written with (its checksum differs): the "
+     "folder mixes files of different runs, or one was edited. Generate the folder again (or, to use a file "
+     "edited on purpose, delete the \"files\" entry of manifest.json)."),
     (["validate", "{d}/old.xls"], 1, "Fatal: {d}/old.xls: is an old-style .xls workbook, which cannot be read; save "
                                      "it as .xlsx or CSV and use that."),
     (["validate", "{d}/damaged.xlsx"], 1,
