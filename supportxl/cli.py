@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import shlex
+import signal
 import time
-from enum import Enum
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator, Optional
@@ -12,10 +12,12 @@ from typing import Iterator, Optional
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.core import TyperArgument, TyperCommand
 
 from supportxl import __version__
-from supportxl.dataset import write_dataset
+from supportxl.dataset import check_dataset_folder, write_dataset
 from supportxl.errors import SupportxlError
+from supportxl.fileio import check_output, check_source_file, remove_stale_temps
 from supportxl.generate import GENERATION_STEPS, generate as generate_dataset, load_params
 from supportxl.paths import DEFAULT_DATA_DIR, DEFAULT_WORKBOOK
 from supportxl.progress import NoProgress
@@ -27,18 +29,33 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # help text is plain: "[default: 42]" is not a markup tag
 )
+
+
+class _NamedArgument(TyperArgument):
+    def display_type_rich(self, ctx) -> None:
+        return None  # the metavar says what it is; no "<path>" or "<list[Path]>" after it
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+
+class _Command(TyperCommand):
+    """A command whose help names each argument by its metavar alone, without a Python type."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if type(param) is TyperArgument and param.metavar:
+                param.__class__ = _NamedArgument
+
+
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 
 EXIT_USAGE = 2
-
-
-class SplitBy(str, Enum):
-    team = "team"
-    region = "region"
-    industry = "industry"
-    account = "account"
-    agent = "agent"
+EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
+SPLIT_CHOICES = ("team", "region", "industry", "account", "agent")
 
 
 class _BarProgress:
@@ -67,13 +84,50 @@ def _status(text: str, quiet: bool):
 
 
 @contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn a SupportxlError into one clear sentence on stderr and exit code 2."""
+def _user_errors() -> Iterator[list[Path]]:
+    """Turn a SupportxlError into one clear sentence on stderr and exit code 2, and an interrupt
+    (Ctrl-C, or SIGTERM) into one line saying what was written. The command appends each file
+    it has finished to the list it is given."""
+    written: list[Path] = []
     try:
-        yield
+        yield written
     except SupportxlError as exc:
         err.print(f"Error: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
+    except KeyboardInterrupt:
+        done = (f"wrote {', '.join(map(str, written))} and nothing else" if written
+                else "nothing was written")
+        err.print(f"Interrupted; {done}.", markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM ends a run like Ctrl-C: temporaries removed, one line said
+
+
+def _clear_stale(targets, quiet: bool) -> None:
+    """Remove what an interrupted earlier run left beside these outputs, and say so."""
+    for target in targets:
+        for path in remove_stale_temps(target):
+            if not quiet:
+                err.print(f"Removed {path}, left by an interrupted run.", markup=False, soft_wrap=True)
+
+
+def _check_workbook_output(output: Path, inputs=(), *, pdf: bool = False, csv_dir: Path | None = None,
+                           keep_data: Path | None = None) -> list[Path]:
+    """Check every output of a build before anything is written; returns their paths."""
+    targets = [check_output(output, suffixes=(".xlsx",), inputs=inputs)]
+    if pdf:
+        targets.append(check_output(output.with_suffix(".pdf"), suffixes=(".pdf",), option="--pdf",
+                                    inputs=inputs))
+    if csv_dir is not None:
+        from supportxl.deliver.csv_reports import FILENAMES
+
+        check_output(csv_dir, kind="folder", option="--csv-dir")
+        targets += [check_output(csv_dir / name, option="--csv-dir", inputs=inputs) for name in FILENAMES]
+    if keep_data is not None:
+        targets.append(check_dataset_folder(check_output(keep_data, kind="folder", option="--keep-data")))
+    return targets
 
 
 def _version(value: bool) -> None:
@@ -88,6 +142,7 @@ def _main(
                                  help="Show the version and exit."),
 ) -> None:
     """Turn support-ticket data into an Excel dashboard people actually use."""
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def _generator_params(tickets, seed, year, start, end, accounts, agents, locale, scenario):
@@ -110,19 +165,23 @@ def _command_line(name: str, *arguments: object, **options: object) -> str:
     return " ".join(parts)
 
 
-TICKETS_OPT = typer.Option(None, "--tickets", "-n", help="Number of tickets [default: 50000].")
-SEED_OPT = typer.Option(None, "--seed", help="Random seed; same seed, same files [default: 42].")
-YEAR_OPT = typer.Option(None, "--year", help="Calendar year to cover [default: last year].")
-START_OPT = typer.Option(None, "--start", help="First day, YYYY-MM-DD (overrides --year).")
-END_OPT = typer.Option(None, "--end", help="Last day, YYYY-MM-DD (overrides --year).")
-ACCOUNTS_OPT = typer.Option(None, "--accounts", help="Number of customer accounts [default: 400].")
-AGENTS_OPT = typer.Option(None, "--agents", help="Number of support agents [default: 60].")
-LOCALE_OPT = typer.Option(None, "--locale", help="Faker locale for names [default: en_US].")
-SCENARIO_OPT = typer.Option(None, "--scenario", help="Scenario TOML with all generator parameters; flags override it.")
-TEMPLATE_OPT = typer.Option(None, "--template", "-t", help="Report template: a shipped name (dashboard) or a .toml path.")
+TICKETS_OPT = typer.Option(None, "--tickets", "-n", metavar="N", help="Number of tickets [default: 50000].")
+SEED_OPT = typer.Option(None, "--seed", metavar="N", help="Random seed; same seed, same files [default: 42].")
+YEAR_OPT = typer.Option(None, "--year", metavar="YYYY", help="Calendar year to cover [default: last year].")
+START_OPT = typer.Option(None, "--start", metavar="DATE", help="First day, YYYY-MM-DD (overrides --year).")
+END_OPT = typer.Option(None, "--end", metavar="DATE", help="Last day, YYYY-MM-DD (overrides --year).")
+ACCOUNTS_OPT = typer.Option(None, "--accounts", metavar="N",
+                            help="Number of customer accounts, at most 20,000 [default: 400].")
+AGENTS_OPT = typer.Option(None, "--agents", metavar="N",
+                          help="Number of support agents, 3 to 2,000 [default: 60].")
+LOCALE_OPT = typer.Option(None, "--locale", metavar="LOCALE", help="Faker locale for names [default: en_US].")
+SCENARIO_OPT = typer.Option(None, "--scenario", metavar="FILE.toml", help="Scenario TOML with all generator parameters; flags override it.")
+TEMPLATE_OPT = typer.Option(None, "--template", "-t", metavar="NAME|FILE.toml", help="Report template: a shipped name (dashboard) or a .toml path.")
 QUIET_OPT = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
 SET_OPT = typer.Option(None, "--set", metavar="KEY=VALUE",
-                       help="Override a template value, e.g. --set sla.resolution_hours.High=8 (repeatable).")
+                       help="Override a template value, e.g. --set sla.resolution_hours.High=8 (repeatable). "
+                            "Targets that are rates are shares from 0 to 1: --set targets.csat=0.9 "
+                            "for 90 %.")
 PDF_OPT = typer.Option(False, "--pdf", help="Also write the Dashboard and Insights sheets as a PDF beside the "
                                            ".xlsx (same name, .pdf), rendered by LibreOffice. Without "
                                            "LibreOffice a warning says how to install it, the .xlsx is still "
@@ -132,7 +191,7 @@ CSV_DIR_OPT = typer.Option(None, "--csv-dir", metavar="DIR",
                                 "industry, country, account and agent, the same numbers as the workbook.")
 
 
-@app.command()
+@app.command(cls=_Command)
 def generate(
     tickets: Optional[int] = TICKETS_OPT,
     seed: Optional[int] = SEED_OPT,
@@ -143,7 +202,9 @@ def generate(
     agents: Optional[int] = AGENTS_OPT,
     locale: Optional[str] = LOCALE_OPT,
     scenario: Optional[Path] = SCENARIO_OPT,
-    out_dir: Path = typer.Option(DEFAULT_DATA_DIR, "--out", "-o", help="Folder to write the CSV files and manifest.json into."),
+    out_dir: Path = typer.Option(DEFAULT_DATA_DIR, "--out", "-o", metavar="DIR",
+                                 help="Folder to write the CSV files and manifest.json into; an "
+                                      "earlier dataset there is replaced whole."),
     quiet: bool = QUIET_OPT,
 ) -> None:
     """Generate a realistic, seeded year of support data as CSV files.
@@ -155,12 +216,15 @@ def generate(
       supportxl generate --tickets 200000 --year 2024 --seed 7 --out output/data-2024
       supportxl generate --scenario templates/scenarios/baseline.toml --agents 80
     """
-    with _user_errors():
+    with _user_errors() as written:
         params = _generator_params(tickets, seed, year, start, end, accounts, agents, locale, scenario)
+        check_dataset_folder(check_output(out_dir, kind="folder", option="--out"))
+        _clear_stale([out_dir], quiet)
         began = time.perf_counter()
         with _progress(GENERATION_STEPS + 1, quiet) as progress:
             dataset = generate_dataset(params, progress)
             write_dataset(dataset, out_dir)
+            written.append(out_dir)
             progress.step("Writing CSV files")
         if not quiet:
             _say_generated(dataset, params, out_dir, time.perf_counter() - began)
@@ -189,12 +253,14 @@ def _say_built(result) -> None:
         err.print(f"Warning: {warning}", markup=False, soft_wrap=True)
 
 
-def _deliver(result, dataset, template, pdf: bool, csv_dir: Path | None, quiet: bool) -> None:
+def _deliver(result, dataset, template, pdf: bool, csv_dir: Path | None, quiet: bool,
+             written: list[Path]) -> None:
     """The extra files of --csv-dir and --pdf, after the workbook."""
     if csv_dir is not None:
         from supportxl.deliver.csv_reports import write_kpi_csvs
 
         files = write_kpi_csvs(dataset, template, csv_dir, model=result.model)
+        written.append(csv_dir)
         if not quiet:
             out.print(f"Wrote {len(files)} CSV files to {csv_dir}/.", markup=False, soft_wrap=True)
     if pdf:
@@ -203,14 +269,15 @@ def _deliver(result, dataset, template, pdf: bool, csv_dir: Path | None, quiet: 
 
         try:
             with _status("Rendering the PDF in LibreOffice", quiet):
-                written = write_pdf(result.path)
+                rendered = write_pdf(result.path)
         except LibreOfficeNotFound as exc:
             # The workbook is the main product; a missing renderer is a warning, shown even with --quiet.
             err.print(f"Warning: no PDF written. {exc}", markup=False, soft_wrap=True)
             return
+        written.append(rendered.path)
         if not quiet:
-            pages = f"{written.pages} page" + ("" if written.pages == 1 else "s")
-            out.print(f"Wrote {written.path} ({pages}, {_size(written.path)}).", markup=False, soft_wrap=True)
+            pages = f"{rendered.pages} page" + ("" if rendered.pages == 1 else "s")
+            out.print(f"Wrote {rendered.path} ({pages}, {_size(rendered.path)}).", markup=False, soft_wrap=True)
 
 
 def _check_pdf(pdf: bool, template) -> None:
@@ -221,12 +288,16 @@ def _check_pdf(pdf: bool, template) -> None:
         pdf_sheets(template.sheets, where=f"template '{template.name}'")
 
 
-MAPPING_OPT = typer.Option("auto", "--mapping", "-m",
+CALENDAR_OPT = typer.Option(
+    None, "--calendar", metavar="DAYS HOURS [ZONE]",
+    help="Business calendar for the SLA clocks, e.g. 'Mon-Fri 09:00-17:00 Europe/Berlin' "
+         "(holidays: --set calendar.holidays=[2025-12-25]).")
+MAPPING_OPT = typer.Option("auto", "--mapping", "-m", metavar="NAME|FILE.toml",
                            help="How to read an export: auto (recognised from the headers), zendesk, "
                                 "zendesk_explore, freshdesk, jira, servicenow, hubspot, or a mapping .toml file.")
-TIMEZONE_OPT = typer.Option(None, "--timezone", help="Time zone the export's timestamps are written in "
+TIMEZONE_OPT = typer.Option(None, "--timezone", metavar="ZONE", help="Time zone the export's timestamps are written in "
                                                      "[default: the mapping's, usually UTC].")
-SHEET_OPT = typer.Option(None, "--sheet", help="The sheet of an .xlsx export to read [default: the first].")
+SHEET_OPT = typer.Option(None, "--sheet", metavar="NAME", help="The sheet of an .xlsx export to read [default: the first].")
 STRICT_OPT = typer.Option(False, "--strict", help="Unknown status, priority, CSAT or tier values are fatal "
                                                   "instead of becoming 'Unknown'; in a dataset folder, every "
                                                   "problem is.")
@@ -245,7 +316,7 @@ def _load_source(source: Path, options: dict, quiet: bool):
     is checked, and what was found is printed."""
     from supportxl.ingest import load_dataset, load_export
 
-    if not source.exists():
+    if not source.exists() and not source.is_symlink():
         raise SupportxlError(f"{source}: no such file or folder (expected a helpdesk export file, or a "
                              f"folder written by 'supportxl generate').")
     if source.is_dir():
@@ -260,6 +331,7 @@ def _load_source(source: Path, options: dict, quiet: bool):
         if not quiet and len(result.report):
             _say_findings(result.report)
         return result.dataset
+    check_source_file(source, "a helpdesk export (.csv, .xlsx or .json) or a dataset folder")
     with _status(f"Reading {source.name}", quiet):
         result = load_export(source, **options)
     if not quiet:
@@ -282,30 +354,29 @@ def _say_findings(report) -> None:
         err.print(f"  {line}", markup=False, soft_wrap=True)
 
 
-@app.command()
+@app.command(cls=_Command)
 def build(
-    source: Path = typer.Argument(..., help="A folder written by 'supportxl generate', or a helpdesk export "
-                                            "(.csv, .xlsx or .json)."),
+    source: Path = typer.Argument(..., metavar="SOURCE",
+                                  help="A folder written by 'supportxl generate', or a helpdesk export "
+                                       "(.csv, .xlsx or .json)."),
     output: Optional[Path] = typer.Option(
-        None, "--output", "-o", help=f"The .xlsx file to write [default: {DEFAULT_WORKBOOK}]; with --split-by, "
+        None, "--output", "-o", metavar="FILE.xlsx|DIR", help=f"The .xlsx file to write [default: {DEFAULT_WORKBOOK}]; with --split-by, "
                                      f"the folder [default: output/by_DIMENSION]."),
     template: Optional[str] = TEMPLATE_OPT,
     set_values: Optional[list[str]] = SET_OPT,
     mapping: str = MAPPING_OPT,
     timezone: Optional[str] = TIMEZONE_OPT,
-    calendar: Optional[str] = typer.Option(
-        None, "--calendar", metavar="DAYS HOURS [ZONE]",
-        help="Business calendar for the SLA clocks, e.g. 'Mon-Fri 09:00-17:00 Europe/Berlin' "
-             "(holidays: --set calendar.holidays=[2025-12-25])."),
+    calendar: Optional[str] = CALENDAR_OPT,
     redact: bool = typer.Option(False, "--redact", help="Replace requester names and e-mails with stable "
                                                         "pseudonyms and drop subjects, for sharing."),
     strict: bool = STRICT_OPT,
     sheet: Optional[str] = SHEET_OPT,
     as_of: Optional[str] = AS_OF_OPT,
-    split_by: Optional[SplitBy] = typer.Option(
-        None, "--split-by", help="One workbook per team, region, industry, account or agent, each built "
-                                 "from its own tickets, plus index.xlsx linking them."),
-    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1,
+    split_by: Optional[str] = typer.Option(
+        None, "--split-by", metavar="|".join(SPLIT_CHOICES),
+        help="One workbook per team, region, industry, account or agent, each built from its own "
+             "tickets, plus index.xlsx linking them."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", metavar="N",
                                        help="Workbooks built at once with --split-by [default: one per CPU]."),
     pdf: bool = PDF_OPT,
     csv_dir: Optional[Path] = CSV_DIR_OPT,
@@ -330,43 +401,58 @@ def build(
     from supportxl.template import load_template
     from supportxl.workbook.builder import BUILD_STEPS, build_workbook
 
-    with _user_errors():
-        if split_by and (pdf or csv_dir):
+    with _user_errors() as written:
+        by = split_by
+        if by is not None and by not in SPLIT_CHOICES:
+            raise SupportxlError(f"--split-by {by!r}: choose one of {', '.join(SPLIT_CHOICES)}.")
+        if jobs is not None and jobs < 1:
+            raise SupportxlError(f"--jobs must be at least 1, found {jobs}.")
+        if by and (pdf or csv_dir):
             raise SupportxlError("--pdf and --csv-dir are for one workbook, not with --split-by (the split's "
                                  "index.xlsx lists every slice's headline KPIs).")
         overrides = [*(calendar_overrides(calendar) if calendar else ()), *(set_values or ())]
         report_template = load_template(template, overrides)
         _check_pdf(pdf, report_template)
-        dataset = _load_source(source, _import_options(mapping, timezone, sheet, strict, redact, as_of), quiet)
-        by = split_by.value if split_by else None
         output = output or (Path("output") / f"by_{by}" if by else DEFAULT_WORKBOOK)
+        if by:
+            from supportxl.deliver.split import check_split_folder
+
+            targets = [check_split_folder(output, source)]
+        else:
+            targets = _check_workbook_output(output, [source], pdf=pdf, csv_dir=csv_dir)
+        _clear_stale(targets, quiet)
+        dataset = _load_source(source, _import_options(mapping, timezone, sheet, strict, redact, as_of), quiet)
         command = _command_line("build", source, output=output, template=template, mapping=(
             None if mapping == "auto" else mapping), timezone=timezone, calendar=calendar, sheet=sheet,
             strict=strict, redact=redact, as_of=as_of, split_by=by, pdf=pdf, csv_dir=csv_dir, set=set_values)
         if by:
-            _build_split(dataset, output, report_template, by, command, jobs, quiet)
+            _build_split(dataset, output, report_template, by, command, jobs, quiet, written)
             return
         with _progress(BUILD_STEPS, quiet) as progress:
             result = build_workbook(dataset, output, report_template, command=command, progress=progress)
+        written.append(result.path)
         if not quiet:
             _say_built(result)
-        _deliver(result, dataset, report_template, pdf, csv_dir, quiet)
+        _deliver(result, dataset, report_template, pdf, csv_dir, quiet, written)
 
 
-def _build_split(dataset, folder: Path, template, by: str, command: str, jobs, quiet: bool) -> None:
+def _build_split(dataset, folder: Path, template, by: str, command: str, jobs, quiet: bool,
+                 written: list[Path]) -> None:
     from supportxl.deliver.split import SPLIT_PROGRESS, build_split
 
     with _progress(SPLIT_PROGRESS, quiet) as progress:
         result = build_split(dataset, folder, template, by, command=command, progress=progress, jobs=jobs)
+    written.append(result.folder)
     if not quiet:
         tickets = sum(t for _, _, t in result.slices)
         out.print(f"Wrote {len(result.slices):,} workbooks by {by} ({tickets:,} tickets) and "
                   f"{result.index.name} to {result.folder} in {result.seconds:.1f} s.", soft_wrap=True)
 
 
-@app.command()
+@app.command(cls=_Command)
 def validate(
-    export: Path = typer.Argument(..., help="A helpdesk export (.csv, .xlsx or .json), or a dataset folder."),
+    export: Path = typer.Argument(..., metavar="SOURCE",
+                                  help="A helpdesk export (.csv, .xlsx or .json), or a dataset folder."),
     mapping: str = MAPPING_OPT,
     timezone: Optional[str] = TIMEZONE_OPT,
     strict: bool = STRICT_OPT,
@@ -377,7 +463,8 @@ def validate(
     reads it and what is wrong.
 
     Exits 1 when the data cannot be imported (a missing required column, unknown values
-    with --strict, an unreadable file), 0 otherwise, also when there are warnings.
+    with --strict, an unreadable file, anything that is neither a file nor a folder), 0
+    otherwise, also when there are warnings.
 
     Examples:
 
@@ -386,11 +473,11 @@ def validate(
       supportxl validate incidents.csv --mapping servicenow --strict
       supportxl validate output/data
     """
-    if not export.is_file() and not export.is_dir():
-        with _user_errors():
-            raise SupportxlError(f"{export}: no such file.")
     try:
         dataset = _load_source(export, _import_options(mapping, timezone, sheet, strict, False, as_of), quiet=False)
+    except KeyboardInterrupt:
+        err.print("Interrupted; nothing was written.")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     except SupportxlError as exc:
         err.print(f"Fatal: {exc}", markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
@@ -398,7 +485,7 @@ def validate(
               soft_wrap=True)
 
 
-@app.command()
+@app.command(cls=_Command)
 def report(
     tickets: Optional[int] = TICKETS_OPT,
     seed: Optional[int] = SEED_OPT,
@@ -411,7 +498,13 @@ def report(
     scenario: Optional[Path] = SCENARIO_OPT,
     template: Optional[str] = TEMPLATE_OPT,
     set_values: Optional[list[str]] = SET_OPT,
-    output: Path = typer.Option(DEFAULT_WORKBOOK, "--output", "-o", help="The .xlsx file to write."),
+    calendar: Optional[str] = CALENDAR_OPT,
+    output: Path = typer.Option(DEFAULT_WORKBOOK, "--output", "-o", metavar="FILE.xlsx",
+                                help="The .xlsx file to write."),
+    keep_data: Optional[Path] = typer.Option(
+        None, "--keep-data", metavar="DIR",
+        help="Also write the generated dataset folder (the CSV files and manifest.json) into DIR, to "
+             "build from again with 'supportxl build DIR'."),
     pdf: bool = PDF_OPT,
     csv_dir: Optional[Path] = CSV_DIR_OPT,
     quiet: bool = QUIET_OPT,
@@ -422,35 +515,50 @@ def report(
 
     \b
       supportxl report
-      supportxl report --tickets 20000 --seed 7 --year 2024 -o output/demo.xlsx
+      supportxl report --tickets 20000 --seed 7 --year 2024 -o output/demo.xlsx --keep-data output/demo-data
       supportxl report --template executive -o output/executive.xlsx --pdf
+      supportxl report --calendar 'Mon-Fri 09:00-17:00 America/New_York'
     """
+    from supportxl.metrics.calendar import calendar_overrides
     from supportxl.template import load_template
     from supportxl.workbook.builder import BUILD_STEPS, build_workbook
 
-    with _user_errors():
+    with _user_errors() as written:
         params = _generator_params(tickets, seed, year, start, end, accounts, agents, locale, scenario)
-        report_template = load_template(template, set_values or ())
+        overrides = [*(calendar_overrides(calendar) if calendar else ()), *(set_values or ())]
+        report_template = load_template(template, overrides)
         _check_pdf(pdf, report_template)
+        targets = _check_workbook_output(output, [scenario] if scenario else [], pdf=pdf, csv_dir=csv_dir,
+                                         keep_data=keep_data)
+        _clear_stale(targets, quiet)
         command = _command_line(
             "report", tickets=params.tickets, seed=params.seed, start=params.period_start,
             end=params.period_end, accounts=accounts, agents=agents, locale=locale,
-            scenario=scenario, template=template, output=output, pdf=pdf, csv_dir=csv_dir, set=set_values)
+            scenario=scenario, template=template, calendar=calendar, output=output, keep_data=keep_data,
+            pdf=pdf, csv_dir=csv_dir, set=set_values)
         with _progress(GENERATION_STEPS + BUILD_STEPS, quiet) as progress:
             dataset = generate_dataset(params, progress)
+            if keep_data is not None:
+                write_dataset(dataset, keep_data)
+                written.append(keep_data)
             result = build_workbook(dataset, output, report_template, command=command, progress=progress)
+        written.append(result.path)
         if not quiet:
+            if keep_data is not None:
+                out.print(f"Wrote the generated data to {keep_data}/ (build it again with: supportxl build "
+                          f"{shlex.quote(str(keep_data))}).", markup=False, soft_wrap=True)
             _say_built(result)
-        _deliver(result, dataset, report_template, pdf, csv_dir, quiet)
+        _deliver(result, dataset, report_template, pdf, csv_dir, quiet, written)
 
 
-@app.command()
+@app.command(cls=_Command)
 def compare(
-    before: str = typer.Argument(..., help="A: a scenario .toml file or a dataset folder."),
-    after: str = typer.Argument(..., help="B: a scenario .toml file or a dataset folder."),
-    output: Path = typer.Option(Path("output") / "comparison.xlsx", "--output", "-o",
+    before: str = typer.Argument(..., metavar="A", help="A: a scenario .toml file or a dataset folder."),
+    after: str = typer.Argument(..., metavar="B", help="B: a scenario .toml file or a dataset folder."),
+    output: Path = typer.Option(Path("output") / "comparison.xlsx", "--output", "-o", metavar="FILE.xlsx",
                                 help="The .xlsx file to write."),
-    tickets: Optional[int] = typer.Option(None, "--tickets", "-n", help="Tickets per generated scenario."),
+    tickets: Optional[int] = typer.Option(None, "--tickets", "-n", metavar="N",
+                                          help="Tickets per generated scenario."),
     seed: Optional[int] = SEED_OPT,
     year: Optional[int] = YEAR_OPT,
     template: Optional[str] = TEMPLATE_OPT,
@@ -472,6 +580,7 @@ def compare(
 
     with _user_errors():
         report_template = load_template(template)
+        _clear_stale([check_output(output, suffixes=(".xlsx",), inputs=[Path(before), Path(after)])], quiet)
         sides = []
         for arg in (before, after):
             path = Path(arg)
@@ -494,7 +603,7 @@ templates_app = typer.Typer(help="List the shipped report templates or print one
 app.add_typer(templates_app, name="templates")
 
 
-@templates_app.command("list")
+@templates_app.command("list", cls=_Command)
 def templates_list() -> None:
     """List the shipped report templates with their descriptions.
 
@@ -510,8 +619,8 @@ def templates_list() -> None:
             out.print(f"{name:<14} {load_template(name).description}", markup=False, soft_wrap=True)
 
 
-@templates_app.command("show")
-def templates_show(name: str = typer.Argument(..., help="A shipped template name.")) -> None:
+@templates_app.command("show", cls=_Command)
+def templates_show(name: str = typer.Argument(..., metavar="NAME", help="A shipped template name.")) -> None:
     """Print a shipped template's TOML, to copy and edit.
 
     Examples:
@@ -528,9 +637,9 @@ def templates_show(name: str = typer.Argument(..., help="A shipped template name
         out.print(path.read_text(encoding="utf-8"), end="", markup=False, highlight=False, soft_wrap=True)
 
 
-@app.command()
+@app.command(cls=_Command)
 def verify(
-    workbook: Path = typer.Argument(..., help="A workbook written by supportxl."),
+    workbook: Path = typer.Argument(..., metavar="WORKBOOK", help="A workbook written by supportxl."),
 ) -> None:
     """Recalculate a workbook in LibreOffice and compare every formula with its cached value.
 
@@ -543,11 +652,10 @@ def verify(
     """
     import tempfile
 
-    from supportxl.verify import compare_with_recalculated, recalculate
+    from supportxl.verify import check_workbook_file, compare_with_recalculated, recalculate
 
     with _user_errors():
-        if not workbook.is_file():
-            raise SupportxlError(f"{workbook}: no such file.")
+        check_workbook_file(workbook)
         with tempfile.TemporaryDirectory(prefix="supportxl-verify-") as scratch:
             with err.status("Recalculating in LibreOffice"):
                 comparison = compare_with_recalculated(workbook, recalculate(workbook, Path(scratch)))
@@ -565,32 +673,33 @@ def _say_mail(message) -> str:
             f"({count} attachment{'' if count == 1 else 's'}, {human_size(message.size)})")
 
 
-@app.command()
+@app.command(cls=_Command)
 def send(
-    files: list[Path] = typer.Argument(..., help="Files to attach (workbooks are summarised in the body); "
+    files: list[Path] = typer.Argument(..., metavar="FILE", help="Files to attach (workbooks are summarised in the body); "
                                                  "with --recipients, the folder of split workbooks."),
-    to: Optional[list[str]] = typer.Option(None, "--to", help="Recipient address (repeatable)."),
-    cc: Optional[list[str]] = typer.Option(None, "--cc", help="Copy address (repeatable); with --recipients, "
+    to: Optional[list[str]] = typer.Option(None, "--to", metavar="ADDRESS", help="Recipient address (repeatable)."),
+    cc: Optional[list[str]] = typer.Option(None, "--cc", metavar="ADDRESS", help="Copy address (repeatable); with --recipients, "
                                                               "copied on every message."),
-    subject: str = typer.Option(..., "--subject", "-s", help="The subject line; with --recipients, {slice} "
+    subject: str = typer.Option(..., "--subject", "-s", metavar="TEXT", help="The subject line; with --recipients, {slice} "
                                                              "stands for the slice value."),
     recipients: Optional[Path] = typer.Option(None, "--recipients", metavar="MAP.csv",
                                               help="CSV of slice value, e-mail: each address receives only "
                                                    "its slice's workbook from the FILE folder."),
-    sender: Optional[str] = typer.Option(None, "--from", envvar="SUPPORTXL_MAIL_FROM",
+    sender: Optional[str] = typer.Option(None, "--from", envvar="SUPPORTXL_MAIL_FROM", metavar="ADDRESS",
                                          help="Sender address (default: --user if it is an address, "
                                               "else supportxl@this host)."),
-    smtp_host: str = typer.Option("localhost", "--smtp-host", envvar="SUPPORTXL_SMTP_HOST",
+    smtp_host: str = typer.Option("localhost", "--smtp-host", envvar="SUPPORTXL_SMTP_HOST", metavar="HOST",
                                   help="SMTP server."),
-    smtp_port: Optional[int] = typer.Option(None, "--smtp-port", envvar="SUPPORTXL_SMTP_PORT",
+    smtp_port: Optional[int] = typer.Option(None, "--smtp-port", envvar="SUPPORTXL_SMTP_PORT", metavar="PORT",
                                             help="SMTP port (default: 587 with --starttls, 465 with --ssl, "
                                                  "else 25)."),
     starttls: bool = typer.Option(False, "--starttls", help="Upgrade the connection to TLS with STARTTLS."),
     use_ssl: bool = typer.Option(False, "--ssl", help="Connect over TLS from the start."),
-    user: Optional[str] = typer.Option(None, "--user", envvar="SUPPORTXL_SMTP_USER",
+    user: Optional[str] = typer.Option(None, "--user", envvar="SUPPORTXL_SMTP_USER", metavar="NAME",
                                        help="Log in as this user; the password comes from "
                                             "SUPPORTXL_SMTP_PASSWORD, else a prompt."),
-    timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for the SMTP server."),
+    timeout: float = typer.Option(30.0, "--timeout", metavar="SECONDS",
+                                  help="Seconds to wait for the SMTP server."),
     dry_run: Optional[Path] = typer.Option(None, "--dry-run", metavar="OUT.eml",
                                            help="Write the message to OUT.eml (OUT-<slice>.eml each, for "
                                                 "several) instead of sending it."),
@@ -613,7 +722,7 @@ def send(
     from supportxl.deliver.mail import (Server, default_sender, prepare, send as send_messages, smtp_password,
                                         write_eml)
 
-    with _user_errors():
+    with _user_errors() as written:
         if starttls and use_ssl:
             raise SupportxlError("choose --starttls or --ssl, not both.")
         server = Server(smtp_host, smtp_port, "ssl" if use_ssl else "starttls" if starttls else "none",
@@ -626,6 +735,7 @@ def send(
                 err.print(f"Warning: {warning}", markup=False, soft_wrap=True)
         if dry_run is not None:
             for path, message in zip(write_eml(plan.messages, dry_run), plan.messages):
+                written.append(path)
                 if not quiet:
                     out.print(f"Wrote {path}: {_say_mail(message)}; a dry run, nothing went out.",
                               markup=False, soft_wrap=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import io
 import json
 import operator
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from supportxl.errors import SupportxlError
-from supportxl.fileio import atomic_write
+from supportxl.fileio import atomic_folder
 from supportxl.schema import OPEN_STATUSES, STAKEHOLDERS, STATUSES  # noqa: F401 (the vocabulary)
 
 TICKET_COLUMNS = (
@@ -47,6 +48,7 @@ FILES = {
     "escalation_events": "escalation_events.csv",
 }
 MANIFEST = "manifest.json"
+MANIFEST_FILES = "files"  # the manifest's record of each table file: rows and SHA-256
 
 
 @dataclass(frozen=True)
@@ -87,22 +89,66 @@ class Dataset:
 
 
 def write_dataset(dataset: Dataset, folder: Path) -> list[Path]:
-    """Write the tables and manifest into ``folder``; each file appears whole or not at all."""
+    """Write the tables and manifest into ``folder`` as one unit: into a temporary folder beside
+    it, then swapped in whole, so ``folder`` never mixes the files of two runs. The manifest
+    records each table file's row count and checksum, which ``read_dataset`` checks."""
+    folder = check_dataset_folder(folder)
+
+    def write(temp: Path) -> None:
+        files = {}
+        for name, filename in FILES.items():
+            frame = getattr(dataset, name)
+            write_csv(frame, temp / filename)
+            files[filename] = {"rows": len(frame), "sha256": file_digest(temp / filename)}
+        manifest = {**dataset.manifest, MANIFEST_FILES: files}
+        (temp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+                                     encoding="utf-8")
+
+    atomic_folder(folder, write)
+    return [folder / f for f in (*FILES.values(), MANIFEST)]
+
+
+def check_dataset_folder(folder: Path) -> Path:
+    """Refuse to replace a folder that holds anything but a dataset's files: writing a dataset
+    swaps the whole folder, which would delete them."""
     folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SupportxlError(f"cannot create output folder {folder}: {exc.strerror}.") from None
-    if not os.access(folder, os.W_OK):
-        raise SupportxlError(f"output folder {folder} is not writable.")
-    written = []
-    for name, filename in FILES.items():
-        frame = getattr(dataset, name)
-        written.append(atomic_write(folder / filename, lambda path, f=frame: write_csv(f, path)))
-    manifest_text = json.dumps(dataset.manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    written.append(atomic_write(folder / MANIFEST,
-                                 lambda path: Path(path).write_text(manifest_text, encoding="utf-8")))
-    return written
+    if folder.is_dir():
+        foreign = sorted(p.name for p in folder.iterdir() if p.name not in (*FILES.values(), MANIFEST))
+        if foreign:
+            raise SupportxlError(f"{folder} holds files that are not part of a dataset "
+                                 f"({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}), which "
+                                 f"replacing it would delete; give a new folder or a dataset folder.")
+    return folder
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_belongs_together(folder: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a folder whose table files are not the ones its manifest recorded (files of two
+    runs mixed, or edited since). Folders written before the manifest recorded them pass."""
+    recorded = manifest.get(MANIFEST_FILES)
+    if recorded is None:
+        return
+    if not isinstance(recorded, dict):
+        raise SupportxlError(f"{folder / MANIFEST}: '{MANIFEST_FILES}' should be a table of file names.")
+    for filename in FILES.values():
+        entry = recorded.get(filename)
+        expected = entry.get("sha256") if isinstance(entry, dict) else None
+        if expected is None:
+            raise SupportxlError(f"{folder / MANIFEST}: records no checksum for {filename}.")
+        if file_digest(folder / filename) != expected:
+            raise SupportxlError(
+                f"{folder}: {filename} is not the file manifest.json was written with (its checksum "
+                f"differs): the folder mixes files of "
+                f"different runs, or one was edited. Generate the folder again (or, to use a file edited "
+                f"on purpose, delete the \"{MANIFEST_FILES}\" entry of {MANIFEST}).")
 
 
 # ------------------------------------------------------------------------------ CSV writing
@@ -303,6 +349,12 @@ def read_dataset(folder: Path, on_bad_timestamps: BadTimestamps | None = None) -
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SupportxlError(f"{folder / MANIFEST}: not valid JSON ({exc}).") from None
+    if not isinstance(manifest, dict):
+        raise SupportxlError(f"{folder / MANIFEST}: should hold a JSON object (what produced the data), "
+                             f"found a {type(manifest).__name__}.")
+    check_belongs_together(folder, manifest)
+    manifest = {k: v for k, v in manifest.items() if k != MANIFEST_FILES}  # about the folder, not the data
+
     def read(name: str, columns: tuple[str, ...], timestamps: tuple[str, ...]) -> pd.DataFrame:
         return _read_table(folder / FILES[name], columns, timestamps, on_bad_timestamps)
 

@@ -6,6 +6,9 @@ see raw dictionaries. Shipped templates live in templates/*.toml.
 
 from __future__ import annotations
 
+import dataclasses
+import math
+import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -86,6 +89,9 @@ def template_path(name_or_path: str | Path | None) -> Path:
     """The file of a shipped template name, or the given .toml path."""
     name_or_path = name_or_path or DEFAULT_TEMPLATE
     path = Path(name_or_path)
+    if path.is_dir():
+        raise ParameterError(f"--template {path}: is a folder; give a shipped template name "
+                             f"({', '.join(shipped_templates())}) or a .toml file.")
     if path.suffix == ".toml":
         return path
     shipped = TEMPLATES_DIR / f"{name_or_path}.toml"
@@ -121,6 +127,41 @@ def parse_overrides(overrides: Sequence[str]) -> dict[str, Any]:
     return tree
 
 
+# Targets that are rates, written as shares: 0.9 is 90 %.
+RATE_TARGETS = ("resolution_compliance", "response_compliance", "csat", "escalation_rate", "reopen_rate", "fcr")
+MAX_FONT_SIZE = 409  # Excel's largest font size
+_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+def _validate_targets(targets: Targets, source: str) -> None:
+    """Rates are shares from 0 to 1; a percent (95) is refused with the share it stands for."""
+    for item in dataclasses.fields(targets):
+        value = getattr(targets, item.name)
+        key = f"targets.{item.name}"
+        if not math.isfinite(value):
+            raise ParameterError(f"{source}: {key} must be a finite number, found {value}.")
+        if item.name in RATE_TARGETS and not 0 <= value <= 1:
+            hint = (f" (for {value:g} %, write {value / 100:g})" if 1 < value <= 100 else "")
+            raise ParameterError(f"{source}: {key} is a share from 0 to 1, found {value:g}{hint}.")
+        if item.name not in RATE_TARGETS and not value > 0:
+            raise ParameterError(f"{source}: {key} is a number of hours above 0, found {value:g}.")
+
+
+def _validate_theme(theme: Theme, source: str) -> None:
+    if not theme.font.strip():
+        raise ParameterError(f"{source}: theme.font must name a font, found {theme.font!r}.")
+    if not 1 <= theme.font_size <= MAX_FONT_SIZE:
+        raise ParameterError(f"{source}: theme.font_size must be between 1 and {MAX_FONT_SIZE}, "
+                             f"found {theme.font_size}.")
+    colours = [(f"theme.{f.name}", getattr(theme, f.name)) for f in dataclasses.fields(theme)
+               if f.type in ("str", str) and f.name not in ("font", "table_style")]
+    colours += [(f"theme.series[{i}]", c) for i, c in enumerate(theme.series)]
+    for key, value in colours:
+        if not _COLOUR.fullmatch(value):
+            raise ParameterError(f"{source}: {key} must be a colour written #RRGGBB (like #1F4E79), "
+                                 f"found {value!r}.")
+
+
 NOT_TEMPLATES = ("actions",)  # templates/actions.toml holds the Insights' suggested actions
 
 
@@ -141,8 +182,11 @@ def validate_template(template: ReportTemplate, source: str) -> None:
                 f"(found: {', '.join(table) or 'none'})."
             )
         for key, value in table.items():
-            if value < 0 or (value == 0 and "cost" not in name):
-                raise ParameterError(f"{source}: {name}.{key} must be above 0, found {value}.")
+            if not math.isfinite(value) or value < 0 or (value == 0 and "cost" not in name):
+                least = "zero or more" if "cost" in name else "above 0"
+                raise ParameterError(f"{source}: {name}.{key} must be a finite number {least}, found {value}.")
+    _validate_targets(template.targets, source)
+    _validate_theme(template.theme, source)
     if template.paper not in ("auto", "letter", "a4"):
         raise ParameterError(f"{source}: paper must be auto, letter or a4, found {template.paper!r}.")
     if not 0 <= template.maturity_days <= 60:

@@ -22,6 +22,8 @@ from xml.sax.saxutils import escape
 import openpyxl
 
 from supportxl.errors import SupportxlError
+from supportxl.fileio import check_source_file
+from supportxl.xlsxfile import check_xlsx
 
 ERROR_VALUES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "Err:")
 _PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
@@ -85,6 +87,13 @@ def run_libreoffice(args: list[str], timeout: float = 900, *,
             raise SupportxlError(f"LibreOffice failed (exit code {done.returncode})"
                                  + (f": {said}" if said else "."))
         return done
+
+
+def check_workbook_file(path: Path) -> Path:
+    """``path`` as a workbook LibreOffice can recalculate, or the reason it is not one."""
+    check_source_file(path, "a workbook (.xlsx)")
+    check_xlsx(path)
+    return Path(path)
 
 
 def recalculate(path: Path, out_dir: Path) -> Path:
@@ -208,5 +217,6 @@ def _sheet_part(book: zipfile.ZipFile, sheet: str) -> str:
     return "xl/" + target.group(1).lstrip("/").removeprefix("xl/")
 
 
-__all__ = ["LIBREOFFICE_MISSING", "Comparison", "LibreOfficeNotFound", "compare_with_recalculated",
+__all__ = ["LIBREOFFICE_MISSING", "Comparison", "LibreOfficeNotFound", "check_workbook_file",
+           "compare_with_recalculated",
            "find_soffice", "recalculate", "run_libreoffice", "set_cell_values"]

@@ -84,7 +84,7 @@ def test_unwritable_output_folder(tmp_path):
     blocker.write_text("x")
     result = run("generate", "-n", "5", "-o", str(blocker / "sub"))
     assert result.exit_code == 2
-    assert result.stderr == f"Error: cannot create output folder {blocker / 'sub'}: Not a directory.\n"
+    assert result.stderr == f"Error: --out {blocker / 'sub'}: {blocker} is not a folder.\n"
 
 
 def test_generate_data_script_is_the_same_command(tmp_path):

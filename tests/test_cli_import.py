@@ -144,9 +144,10 @@ def test_validate_exit_codes_and_messages(tmp_path, zendesk):
         f"Found headers: a, b. Write a mapping file (TOML, like the built-in ones) that names the columns.\n")
     assert fatal.stdout == ""
 
-    missing = run("validate", tmp_path / "nope.csv")
-    assert missing.exit_code == 2
-    assert missing.stderr == f"Error: {tmp_path / 'nope.csv'}: no such file.\n"
+    missing = run("validate", tmp_path / "nope.csv")  # cannot be imported: exit 1, like any other reason
+    assert missing.exit_code == 1
+    assert missing.stderr == (f"Fatal: {tmp_path / 'nope.csv'}: no such file or folder (expected a helpdesk "
+                              f"export file, or a folder written by 'supportxl generate').\n")
     folder = run("validate", tmp_path)  # a folder is checked as a dataset folder
     assert folder.exit_code == 1
     assert folder.stderr == (f"Fatal: {tmp_path}: missing tickets.csv, accounts.csv, agents.csv, "

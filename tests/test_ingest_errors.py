@@ -120,11 +120,12 @@ def test_unusable_files_of_other_kinds(tmp_path):
     assert message(broken_json) == f"{broken_json}: not valid JSON (Expecting value: line 1 column 13 (char 12))."
     broken_xlsx = tmp_path / "c.xlsx"
     broken_xlsx.write_bytes(b"PK\x03\x04 not really a zip")
-    assert message(broken_xlsx) == f"{broken_xlsx}: not a readable XLSX workbook (File is not a zip file)."
+    assert message(broken_xlsx) == (f"{broken_xlsx}: is not a readable .xlsx export (a damaged ZIP package: "
+                                    f"File is not a zip file).")
     xls = tmp_path / "d.xls"
     xls.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100))
     assert message(xls) == (f"{xls}: is an old-style .xls workbook, which cannot be read; save it as "
-                            f".xlsx or CSV and import that.")
+                            f".xlsx or CSV and use that.")
 
 
 def test_bad_arguments(tmp_path):

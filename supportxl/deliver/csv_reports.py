@@ -25,8 +25,6 @@ quote. Same data and template, same bytes.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +44,8 @@ from supportxl.workbook.sheets.summaries import (ACCOUNT_KPIS, AGENT_KPIS, SEGME
 DECIMALS = {"hours": 3, "percent": 2, "score": 2, "currency": 2}  # other formats: 2
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ENCODING = "utf-8-sig"
+TABLE_NAMES = ("month", "channel", "priority", "industry", "country", "account", "agent")
+FILENAMES = tuple(f"by_{name}.csv" for name in TABLE_NAMES)
 
 
 @dataclass(frozen=True)
@@ -124,19 +124,28 @@ def write_kpi_csvs(dataset: Dataset, template: ReportTemplate, folder: Path, *,
     """
     model = plan(dataset, template) if model is None else model
     written = []
-    for table in kpi_tables(model):
+    tables = kpi_tables(model)
+    assert tuple(t.filename for t in tables) == FILENAMES
+    for table in tables:
         data = csv_bytes(table)
         written.append(atomic_write(Path(folder) / table.filename, lambda path, d=data: Path(path).write_bytes(d)))
     return written
 
 
 def csv_bytes(table: KpiTable) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([safe_text(c.header) for c in table.columns])
-    for row in table.rows:
-        writer.writerow([format_value(value, column.fmt) for value, column in zip(row, table.columns)])
-    return buffer.getvalue().encode(ENCODING)
+    lines = [[safe_text(c.header) for c in table.columns]]
+    lines += [[format_value(value, column.fmt) for value, column in zip(row, table.columns)]
+              for row in table.rows]
+    return "".join(",".join(map(csv_field, line)) + "\n" for line in lines).encode(ENCODING)
+
+
+def csv_field(text: str) -> str:
+    """One field quoted as RFC 4180 says: in double quotes (doubled inside) when it holds a comma,
+    a quote or a line break, a bare carriage return included (Python's csv module, writing
+    '\\n' line ends, leaves that unquoted, which splits the row for every reader)."""
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def format_value(value: Value, fmt: str) -> str:
@@ -159,4 +168,4 @@ def safe_text(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-__all__ = ["KpiTable", "csv_bytes", "format_value", "kpi_tables", "safe_text", "write_kpi_csvs"]
+__all__ = ["KpiTable", "csv_bytes", "csv_field", "format_value", "kpi_tables", "safe_text", "write_kpi_csvs"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import ipaddress
+import math
 import mimetypes
 import os
 import re
@@ -21,16 +22,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
 
 from supportxl.deliver.headline import Headline, read_headline
 from supportxl.deliver.routing import read_recipients, route, slug, split_workbooks
 from supportxl.errors import SupportxlError
-from supportxl.fileio import atomic_write
+from supportxl.fileio import atomic_write, check_output
 
-LARGE_ATTACHMENT = 20_000_000  # bytes: many mail servers refuse messages bigger than 20 MB
+LARGE_MESSAGE = 20_000_000  # bytes: many mail servers refuse messages bigger than 20 MB
 DEFAULT_TIMEOUT = 30.0  # seconds to wait for the SMTP server at each step
+MAX_TIMEOUT = 3600.0
 SECURITY = ("none", "starttls", "ssl")
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 PASSWORD_ENV = "SUPPORTXL_SMTP_PASSWORD"
@@ -59,7 +61,7 @@ def check_address(text: str, where: str) -> str:
     if (not _ADDRESS.fullmatch(address) or not (raw == address or raw.endswith(f"<{address}>"))
             or any(ord(ch) < 32 for ch in raw)):
         raise SupportxlError(f"{where}: {text!r} is not an e-mail address.")
-    return f"{name} <{address}>" if name else address
+    return formataddr((name, address))  # the name quoted where needed: the address stays the one used
 
 
 def check_addresses(values: Iterable[str], where: str) -> tuple[str, ...]:
@@ -157,10 +159,13 @@ def prepare(files: Sequence[Path], *, subject: str, sender: str, to: Sequence[st
         routes, warnings = route(mapping, books, {p: h.slice_value for p, h in headlines.items()})
         messages = [compose(_slice_subject(subject, r.value), sender, r.addresses, cc, [r.workbook],
                             [headlines[r.workbook]], slice_value=r.value) for r in routes]
-    large = dict.fromkeys(p for m in messages for p in m.attachments if p.stat().st_size > LARGE_ATTACHMENT)
-    warnings += [f"{p} is {human_size(p.stat().st_size)}; many mail servers refuse messages over "
-                 f"{LARGE_ATTACHMENT / 1e6:g} MB. For e-mail, build the compact workbook: "
-                 f"supportxl build DATA --template executive." for p in large]
+    for m in messages:
+        size = len(m.as_bytes())  # attachments grow by a third in base64
+        if size > LARGE_MESSAGE:
+            warnings.append(f"the message {m.subject!r} is {human_size(size)} once encoded ({human_size(m.size)} "
+                            f"of attachments); many mail servers refuse messages over "
+                            f"{LARGE_MESSAGE / 1e6:g} MB. For e-mail, build the compact workbook: "
+                            f"supportxl build DATA --template executive.")
     return Plan(messages, warnings)
 
 
@@ -208,9 +213,15 @@ def compose(subject: str, sender: str, to: Sequence[str], cc: Sequence[str], att
     message.add_alternative(html_body(headlines, sizes), subtype="html")
     for path, data in contents.items():
         maintype, subtype = _mime_type(path).split("/")
-        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=path.name)
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=attachment_name(path))
     return Outgoing(message, bare(sender), tuple(to), tuple(cc), tuple(attachments), sum(sizes.values()),
                     slice_value)
+
+
+def attachment_name(path: Path) -> str:
+    """The file name as the message shows it: control characters (a line break would end the
+    header) become spaces."""
+    return "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in path.name)
 
 
 def _mime_type(path: Path) -> str:
@@ -223,7 +234,7 @@ CLOSING = "Open the workbook in Excel for the Dashboard's filters, the charts an
 
 
 def _heading(h: Headline) -> str:
-    return f"{h.title} ({h.path.name})" if h.title else h.path.name
+    return f"{h.title} ({attachment_name(h.path)})" if h.title else attachment_name(h.path)
 
 
 def _filters(h: Headline) -> str:
@@ -231,7 +242,7 @@ def _filters(h: Headline) -> str:
 
 
 def _attached(sizes: Mapping[Path, int]) -> str:
-    return "Attached: " + ", ".join(f"{p.name} ({human_size(n)})" for p, n in sizes.items()) + "."
+    return "Attached: " + ", ".join(f"{attachment_name(p)} ({human_size(n)})" for p, n in sizes.items()) + "."
 
 
 def text_body(headlines: Sequence[Headline], sizes: Mapping[Path, int]) -> str:
@@ -310,8 +321,11 @@ def eml_paths(messages: Sequence[Outgoing], out: Path) -> list[Path]:
 
 
 def write_eml(messages: Sequence[Outgoing], out: Path) -> list[Path]:
-    """Write each message as an .eml file (each appears whole or not at all); nothing is sent."""
+    """Write each message as an .eml file (each appears whole or not at all); nothing is sent.
+    Every path is checked first: none may be a folder, a device or one of the attachments."""
     paths = eml_paths(messages, out)
+    for path, m in zip(paths, messages):
+        check_output(path, option="--dry-run", inputs=m.attachments)
     for path, m in zip(paths, messages):
         data = m.as_bytes()
         atomic_write(path, lambda temp, data=data: Path(temp).write_bytes(data))
@@ -346,8 +360,9 @@ class Server:
             raise SupportxlError(f"unknown TLS mode {self.security!r} (valid: {', '.join(SECURITY)}).")
         if self.port is not None and not 1 <= self.port <= 65535:
             raise SupportxlError(f"--smtp-port must be between 1 and 65535, found {self.port}.")
-        if self.timeout <= 0:
-            raise SupportxlError(f"--timeout must be above 0 seconds, found {self.timeout:g}.")
+        if not (math.isfinite(self.timeout) and 0 < self.timeout <= MAX_TIMEOUT):
+            raise SupportxlError(f"--timeout must be above 0 and at most {MAX_TIMEOUT:g} seconds, "
+                                 f"found {self.timeout:g}.")
         if self.user and self.security == "none" and not _is_loopback(self.host):
             raise SupportxlError(f"refusing to send the password for {self.user!r} to {self.address} "
                                  f"unencrypted; add --starttls or --ssl.")

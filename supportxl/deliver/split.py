@@ -15,8 +15,13 @@ from __future__ import annotations
 
 import copy
 import os
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +31,7 @@ import pandas as pd
 from supportxl.dataset import Dataset
 from supportxl.deliver.routing import slug
 from supportxl.errors import SupportxlError
+from supportxl.fileio import atomic_folder
 from supportxl.model import plan
 from supportxl.progress import NoProgress, Progress
 from supportxl.template import ReportTemplate
@@ -106,46 +112,123 @@ def _build_slice(dataset: Dataset, path: Path, template: ReportTemplate, command
     build_workbook(dataset, path, template, command=command)
 
 
+def check_split_folder(folder: Path, source: Path | None = None) -> Path:
+    """Refuse a split folder that cannot be replaced whole: a file, the source or a folder around
+    it, or one holding anything but workbooks of an earlier split (replacing it deletes them)."""
+    from supportxl.fileio import check_output
+
+    folder = check_output(Path(folder), kind="folder")
+    if folder.suffix.lower() == ".xlsx":
+        raise SupportxlError(f"--split-by writes a folder of workbooks; {folder} looks like a file name "
+                             f"(give a folder, for example output/by_team).")
+    if source is not None:
+        where, inside = Path(source).resolve(), folder.resolve()
+        if where == inside or inside in where.parents:
+            raise SupportxlError(f"-o {folder}: holds the source {source}, which replacing the folder "
+                                 f"would delete; give another folder.")
+    entries = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    foreign = [name for name in entries if not (name.endswith(".xlsx") and (folder / name).is_file())]
+    if foreign or (entries and f"{INDEX_NAME}.xlsx" not in entries):
+        shown = foreign or entries
+        raise SupportxlError(f"-o {folder}: holds {', '.join(shown[:3])}{', ...' if len(shown) > 3 else ''}, "
+                             f"not an earlier split (workbooks and {INDEX_NAME}.xlsx); the split replaces the "
+                             f"whole folder, so give a new one.")
+    return folder
+
+
 def build_split(dataset: Dataset, folder: Path, template: ReportTemplate, by: str, *,
                 command: str | None = None, progress: Progress | None = None,
                 jobs: int | None = None) -> SplitResult:
-    """Write one workbook per value of ``by`` into ``folder``, and ``folder/index.xlsx``."""
-    from supportxl.workbook.builder import build_workbook
-    from supportxl.workbook.split_index import write_index
+    """Write one workbook per value of ``by`` and an ``index.xlsx`` into ``folder``.
 
+    The workbooks are written into a temporary folder beside it, which then replaces ``folder``
+    whole: a split that fails or is interrupted leaves the earlier split as it was, and no
+    workbook of an earlier split lingers beside the new ones."""
     began = time.perf_counter()
     progress = progress or NoProgress()
-    folder = Path(folder)
-    if folder.suffix.lower() == ".xlsx":
-        raise SupportxlError(f"--split-by writes a folder of workbooks; {folder} looks like a file name "
-                             f"(give a folder, for example output/by_{by}).")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SupportxlError(f"cannot create output folder {folder}: {exc.strerror}.") from None
+    folder = check_split_folder(folder)
     model = plan(dataset, template)
     slices = split_dataset(dataset, model.frame, by)
     progress.step(f"Split into {len(slices):,} slices by {by}", _SPLITTING)
+    atomic_folder(folder, lambda temp: _write_split(model, slices, temp, template, by, command, progress, jobs))
+    return SplitResult(folder, folder / f"{INDEX_NAME}.xlsx",
+                       [(s.value, folder / f"{s.stem}.xlsx", s.tickets) for s in slices],
+                       time.perf_counter() - began)
+
+
+def _write_split(model, slices: list[Slice], temp: Path, template, by: str, command, progress: Progress,
+                 jobs: int | None) -> None:
+    from supportxl.workbook.builder import build_workbook
+    from supportxl.workbook.split_index import write_index
+
     each = (SPLIT_PROGRESS - _SPLITTING - _INDEXING) / len(slices)
     workers = max(1, min(jobs or os.cpu_count() or 1, len(slices)))
-    paths = {s.stem: folder / f"{s.stem}.xlsx" for s in slices}
+    paths = {s.stem: temp / f"{s.stem}.xlsx" for s in slices}
     if workers == 1:
         for s in slices:
             build_workbook(s.dataset, paths[s.stem], template, command=command)
             progress.step(f"Built {s.value}", each)
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(_build_slice, s.dataset, paths[s.stem], template, command): s
-                       for s in slices}
-            try:
-                for future in as_completed(futures):
-                    future.result()  # a worker's SupportxlError is raised here, with its message
-                    progress.step(f"Built {futures[future].value}", each)
-            except BaseException:
-                pool.shutdown(cancel_futures=True)
-                raise
-    index = folder / f"{INDEX_NAME}.xlsx"
-    write_index(model, by, SPLIT_COLUMNS[by], [(s.value, paths[s.stem]) for s in slices], index)
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_setup, initargs=(os.getpid(),))
+        try:
+            with _sigint_held():  # the workers start with Ctrl-C held, then ignore it
+                futures = {pool.submit(_build_slice, s.dataset, paths[s.stem], template, command): s
+                           for s in slices}
+            for future in as_completed(futures):
+                future.result()  # a worker's SupportxlError is raised here, with its message
+                progress.step(f"Built {futures[future].value}", each)
+        except BrokenProcessPool:
+            _stop_workers(pool)
+            raise SupportxlError("a process building the workbooks ended unexpectedly (killed, or out of "
+                                 "memory); nothing was written.") from None
+        except BaseException:
+            _stop_workers(pool)
+            raise
+        pool.shutdown()
+    # The index links each workbook by its name, the same in the final folder.
+    write_index(model, by, SPLIT_COLUMNS[by], [(s.value, paths[s.stem]) for s in slices],
+                temp / f"{INDEX_NAME}.xlsx")
     progress.step("Wrote the index", _INDEXING)
-    return SplitResult(folder, index, [(s.value, paths[s.stem], s.tickets) for s in slices],
-                       time.perf_counter() - began)
+
+
+PARENT_CHECK_SECONDS = 0.5
+
+
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Hold back SIGINT while the workers are forked, so that none gets a Ctrl-C before it has
+    set itself to ignore it; the parent receives a held one when this ends."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _worker_setup(parent: int) -> None:
+    """In each worker: Ctrl-C is the parent's to handle (it stops the workers), and the worker
+    exits on its own when the parent has died (killed with -9, say) instead of building on."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held by the parent at the fork
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the workers now, not after the workbooks they are building."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)

@@ -158,8 +158,9 @@ class GeneratorParams:
 
 
 def default_year(today: dt.date | None = None) -> int:
-    """The previous calendar year: the usual period of an annual report."""
-    return (today or dt.date.today()).year - 1
+    """The previous calendar year (by today's date in UTC, not the machine's zone): the usual
+    period of an annual report."""
+    return (today or dt.datetime.now(dt.timezone.utc).date()).year - 1
 
 
 def load_params(
@@ -210,8 +211,10 @@ def validate_params(params: GeneratorParams) -> None:
         value = getattr(params, name)
         if value < minimum:
             raise ParameterError(f"{name} must be at least {minimum}, found {value}.")
-    if params.tickets > 20_000_000:
-        raise ParameterError(f"tickets must be at most 20,000,000, found {params.tickets:,}.")
+    for name, maximum, reason in MAXIMA:
+        value = getattr(params, name)
+        if value > maximum:
+            raise ParameterError(f"{name} must be at most {maximum:,}, found {value:,} ({reason}).")
     if params.seed < 0:
         raise ParameterError(f"seed must be zero or positive, found {params.seed}.")
     if params.period_end < params.period_start:
@@ -281,6 +284,16 @@ def validate_params(params: GeneratorParams) -> None:
             f"planted.low_csat_agent must be an agent number (or 0 for none), "
             f"found {planted.low_csat_agent}."
         )
+
+
+# Upper bounds, so that a typo cannot make the generator run for hours.
+MAXIMA = (
+    ("tickets", 20_000_000, "20 times the largest year the benchmarks time"),
+    ("accounts", 20_000, "each account is given a company name and contacts one by one; a year of "
+                         "tickets rarely comes from more"),
+    ("agents", 2_000, "each agent is named one by one and gets a row on Agent Performance"),
+    ("contacts_per_account", 1_000, "each contact is named one by one"),
+)
 
 
 def _check_mix(name: str, mix: dict[str, float]) -> None:

@@ -125,10 +125,15 @@ def _templates_for(issue: str, count: int, fake: Faker) -> list[str]:
     return [templates[fake.random_int(0, len(templates) - 1)] for _ in range(count)]
 
 
+# Month names for subjects. Faker's month_name() draws a date up to *now* and formats it with
+# the machine's locale and time zone, so the same seed would give other subjects another day.
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+               "October", "November", "December")
+
 # How each placeholder of a subject template is filled.
 FIELDS = {
     "num": lambda fake: fake.random_int(10_000, 99_999),
-    "month": lambda fake: fake.month_name(),
+    "month": lambda fake: fake.random_element(MONTH_NAMES),
     "amount": lambda fake: f"${fake.random_int(20, 5_000):,}",
     "name": lambda fake: fake.user_name(),
     "code": lambda fake: fake.random_element((400, 401, 403, 404, 409, 422, 429, 500, 502, 503)),

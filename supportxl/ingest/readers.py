@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from supportxl.errors import SupportxlError
+from supportxl.xlsxfile import OLE_MAGIC, ZIP_MAGIC, check_xlsx
 
 SAMPLE_BYTES = 64 * 1024
 CHUNK_BYTES = 1 << 20
@@ -78,10 +79,8 @@ def open_source(path: str | Path, sheet: str | None = None) -> Source:
     if not head:
         raise SupportxlError(f"{path}: the file is empty; expected a table with a header row.")
     suffix = path.suffix.lower()
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise SupportxlError(f"{path}: is an old-style .xls workbook, which cannot be read; "
-                             f"save it as .xlsx or CSV and import that.")
-    if head.startswith(b"PK\x03\x04") or suffix in (".xlsx", ".xlsm"):
+    if head.startswith((OLE_MAGIC, ZIP_MAGIC)) or suffix in (".xlsx", ".xlsm"):
+        check_xlsx(path, what="export")
         return XlsxSource(path, sheet)
     if suffix == ".json" or (suffix not in (".csv", ".tsv", ".txt") and _looks_like_json(head)):
         return JsonSource(path)
@@ -216,12 +215,17 @@ class XlsxSource(Source):
         except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
             raise SupportxlError(f"{path}: not a readable XLSX workbook ({_reason(exc)}).") from None
         names = self.book.sheetnames
+        tables = [ws.title for ws in self.book.worksheets]  # chartsheets hold no cells
         if sheet is None:
-            if not names:
-                raise SupportxlError(f"{path}: the workbook has no sheets.")
-            sheet = names[0]
+            if not tables:
+                raise SupportxlError(f"{path}: the workbook has no sheets with cells"
+                                     + (f" (only charts: {', '.join(names)})." if names else "."))
+            sheet = tables[0]
         elif sheet not in names:
             raise SupportxlError(f"{path}: no sheet named '{sheet}' (sheets: {', '.join(names)}).")
+        elif sheet not in tables:
+            raise SupportxlError(f"{path}: sheet '{sheet}' is a chart, not a table"
+                                 + (f" (sheets with cells: {', '.join(tables)})." if tables else "."))
         self.sheet = sheet
         self.details = {"format": "XLSX", "sheet": sheet}
         try:
@@ -305,6 +309,9 @@ class JsonSource(Source):
         for record in flat:
             for key in record:
                 headers.setdefault(key, None)
+        if any(_SURROGATE.search(key) for key in headers):
+            flat = [{_SURROGATE.sub("\ufffd", k): v for k, v in r.items()} for r in flat]
+            headers = {_SURROGATE.sub("\ufffd", k): None for k in headers}
         if not headers:
             raise SupportxlError(f"{path}: the JSON records have no fields.")
         self.headers = list(headers)
@@ -354,11 +361,15 @@ def _flatten_into(flat: dict[str, Any], prefix: str, record: dict) -> None:
             flat.setdefault(name, value)
 
 
+# JSON may escape half of a surrogate pair alone ("\udfff"): no character, and no UTF-8 for it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _json_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return _SURROGATE.sub("\ufffd", value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
