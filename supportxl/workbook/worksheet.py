@@ -21,9 +21,33 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import xlsxwriter
 from xlsxwriter.exceptions import OverlappingRange
 from xlsxwriter.utility import xl_col_to_name, xl_range, xl_rowcol_to_cell_fast
-from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet
+
+# The XlsxWriter versions whose private cell tuples and _write_* methods this module was
+# checked against; pyproject.toml pins the same range.
+SUPPORTED_XLSXWRITER = ((3, 3), (3, 4))  # from, up to (excluded)
+
+
+def check_xlsxwriter_version(version: str) -> None:
+    """Refuse an XlsxWriter whose internals FastWorksheet was not checked against."""
+    low, high = SUPPORTED_XLSXWRITER
+    try:
+        found = tuple(int(part) for part in version.split(".")[:2])
+    except ValueError:
+        found = None
+    if found is None or not low <= found < high:
+        raise ImportError(
+            f"supportxl needs XlsxWriter >= {low[0]}.{low[1]}, < {high[0]}.{high[1]} (found {version}): "
+            f"its fast worksheet relies "
+            f"on XlsxWriter internals that change between versions; install a supported one with "
+            f"pip install 'xlsxwriter>={low[0]}.{low[1]},<{high[0]}.{high[1]}'.")
+
+
+check_xlsxwriter_version(xlsxwriter.__version__)
+
+from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet  # noqa: E402
 
 NUMBER, STRING, FORMULA = "number", "string", "formula"
 _CHUNK_ROWS = 4096  # stored rows rendered at a time: fast column-wise, without all the XML in memory
