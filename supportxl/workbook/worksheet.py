@@ -2,10 +2,10 @@
 
 1. Whole columns are stored in one call (``write_numbers``, ``write_strings``,
    ``write_formulas``) as plain lists, not as one checked cell object per value, and
-   rendered straight to XML, row by row, when the workbook is saved. ``write_formulas``
-   skips XlsxWriter's scan of every formula for functions newer than Excel 2007 (about
-   thirty regular expressions each): the per-ticket SLA formulas use only IF, IFERROR,
-   INDEX, MATCH and MAX, and there are hundreds of thousands of them.
+   rendered straight to XML, in chunks of rows, when the workbook is saved.
+   ``write_formulas`` skips XlsxWriter's scan of every formula for functions newer than
+   Excel 2007 (about thirty regular expressions each): the per-ticket SLA formulas use only
+   IF, IFERROR, INDEX, MATCH and MAX, and there are hundreds of thousands of them.
 2. Formatted numbers, shared strings and formulas with numeric or empty cached values are
    serialised by one f-string each instead of the general attribute-list path.
 3. The rows' "spans" (first and last used column per block of 16 rows) come from each
@@ -14,11 +14,20 @@
    rectangle instead of one dictionary entry per cell.
 The bytes are exactly those XlsxWriter's public methods would produce (tests compare the two):
 format and shared-string indices are assigned in the same order as there.
+
+``compact_cells()`` makes a sheet's stored columns smaller, as Excel itself saves large sheets:
+a formula column is written once, as a shared formula (``<f t="shared" ref=".." si="n">`` on
+its first cell, ``<f t="shared" si="n"/>`` on the others), and a value cell that directly
+follows its left neighbour in the row leaves out its reference (``r``, optional in the
+schema: readers take the next column; formula cells keep it, openpyxl needs it to place a
+shared formula). The repeated references and formulas are most of a data sheet's
+XML and, being different on every row, most of its compressed size.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import xlsxwriter
@@ -52,6 +61,7 @@ from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTu
 NUMBER, STRING, FORMULA = "number", "string", "formula"
 _CHUNK_ROWS = 4096  # stored rows rendered at a time: fast column-wise, without all the XML in memory
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
 
 
 @dataclass
@@ -65,6 +75,8 @@ class _Column:
     cached: list | None  # a formula column's cached values
     cell_format: object
     letter: str = ""
+    formula_at: Callable[[int], str] | None = None  # a shared formula's text in a sheet row
+    shared_index: int | None = None  # the si of a shared formula
 
     def present(self, i: int) -> bool:
         value = self.values[i]
@@ -79,7 +91,8 @@ class _Column:
             return CellNumberTuple(self.values[i], self.cell_format)
         if self.kind == STRING:
             return CellStringTuple(self.values[i], self.cell_format)
-        return CellFormulaTuple(self.values[i], self.cell_format, self.cached[i])
+        formula = self.values[i] if self.formula_at is None else self.formula_at(self.first_row + i)
+        return CellFormulaTuple(formula, self.cell_format, self.cached[i])
 
 
 class FastWorksheet(Worksheet):
@@ -87,16 +100,26 @@ class FastWorksheet(Worksheet):
         super().__init__()
         self._columns: dict[int, list[_Column]] = {}  # first row -> the columns stored from there
         self._table_blocks: list[tuple[int, int, int, int, str]] = []
+        self._compact = False
+        self._shared_formulas = 0
+
+    def compact_cells(self) -> None:
+        """Write the stored columns with shared formulas and implicit cell references."""
+        self._compact = True
 
     # ------------------------------------------------------------------ storing columns
-    def _store(self, first_row: int, col: int, kind: str, values: list, cached: list | None, cell_format) -> None:
+    def _store(self, first_row: int, col: int, kind: str, values: list, cached: list | None, cell_format,
+               formula_at: Callable[[int], str] | None = None) -> None:
         if not values:
             return
         last = first_row + len(values) - 1
         if self._check_dimensions(first_row, col) or self._check_dimensions(last, col):
             raise IndexError(f"rows {first_row}-{last} are outside the worksheet")
-        self._columns.setdefault(first_row, []).append(
-            _Column(col, first_row, kind, values, cached, cell_format, xl_col_to_name(col)))
+        column = _Column(col, first_row, kind, values, cached, cell_format, xl_col_to_name(col), formula_at)
+        if formula_at is not None:
+            column.shared_index = self._shared_formulas
+            self._shared_formulas += 1
+        self._columns.setdefault(first_row, []).append(column)
 
     def write_numbers(self, first_row: int, col: int, values: list, cell_format) -> None:
         """A column of numbers from ``first_row`` down; NaN leaves the cell empty."""
@@ -107,9 +130,17 @@ class FastWorksheet(Worksheet):
         index = self.str_table._get_shared_string_index
         self._store(first_row, col, STRING, [index(v) if v else None for v in values], None, cell_format)
 
-    def write_formulas(self, first_row: int, col: int, formulas: list, values: list, cell_format) -> None:
-        """A column of classic-function formulas (without the leading '=') and their cached values."""
-        self._store(first_row, col, FORMULA, list(formulas), list(values), cell_format)
+    def write_formulas(self, first_row: int, col: int, formula_at: Callable[[int], str], values: Sequence,
+                       cell_format) -> None:
+        """A column of one classic-function formula (without the leading '='), one cell per cached
+        value: ``formula_at(row)`` is its text in sheet row ``row`` (0-based), the first row's with
+        the relative row references moved down, so that it can be shared."""
+        rows = range(first_row, first_row + len(values))
+        if self._compact and len(values) > 1:
+            first = formula_at(first_row)
+            self._store(first_row, col, FORMULA, [first] * len(values), list(values), cell_format, formula_at)
+        else:
+            self._store(first_row, col, FORMULA, [formula_at(row) for row in rows], list(values), cell_format)
 
     def _materialise(self) -> None:
         """Move the stored columns into XlsxWriter's own cell table (for its general paths)."""
@@ -235,7 +266,8 @@ class FastWorksheet(Worksheet):
                 cell_format._get_xf_index()
 
     def _write_stored_rows(self, columns: list[_Column], start: int, stop: int) -> None:
-        rendered = [self._render(column, start, stop) for column in columns]
+        follows = self._follows_left(columns, start, stop) if self._compact else [None] * len(columns)
+        rendered = [self._render(column, start, stop, after) for column, after in zip(columns, follows)]
         for i, row_num in enumerate(range(start, stop)):
             cells = self.table.get(row_num)
             if cells:  # stored columns and single cells in one row: merge them in column order
@@ -254,32 +286,81 @@ class FastWorksheet(Worksheet):
             self.fh.write(xml)
             self._xml_end_tag("row")
 
-    def _render(self, column: _Column, start: int, stop: int) -> list[str]:
-        """The XML of ``column``'s cells in rows ``start`` to ``stop - 1`` ("" for no cell)."""
+    @staticmethod
+    def _follows_left(columns: list[_Column], start: int, stop: int) -> list[list[bool] | None]:
+        """Per column (in column order), per row from ``start`` to ``stop - 1``: whether its cell
+        is the first of the row in column A or has its left neighbour written, so that its
+        reference can be left out; None where no cell of the column can (formula cells keep
+        theirs)."""
+        follows, left = [], None  # left: (column, its cells' presence in these rows)
+        for column in columns:
+            lo, hi = start - column.first_row, stop - column.first_row
+            present = [v is not None and v == v for v in column.values[lo:hi]]
+            present += [False] * (hi - lo - len(present))
+            if column.kind == FORMULA:  # openpyxl places a shared formula by its cell's reference
+                follows.append(None)
+            elif column.col == 0:
+                follows.append([True] * (hi - lo))
+            else:
+                follows.append(left[1] if left and left[0].col == column.col - 1 else None)
+            left = (column, present)
+        return follows
+
+    def _render(self, column: _Column, start: int, stop: int, follows: list[bool] | None) -> list[str]:
+        """The XML of ``column``'s cells in rows ``start`` to ``stop - 1`` ("" for no cell); the
+        reference left out where ``follows`` says the cell follows its left neighbour."""
         lo, hi = start - column.first_row, stop - column.first_row
         values = column.values[lo:hi]
         values += [None] * (hi - lo - len(values))
-        rows = range(start + 1, stop + 1)
-        letter = column.letter
         if column.cell_format is None:
             return [self._render_stock(column, lo + i) if column.present(lo + i) else ""
                     for i in range(len(values))]
-        head = f's="{column.cell_format._get_xf_index()}"'
+        style = f's="{column.cell_format._get_xf_index()}"'
+        letter, rows = column.letter, range(start + 1, stop + 1)
+        if follows is None:
+            heads = [f'<c r="{letter}{r}" {style}' for r in rows]
+        else:
+            implicit = f"<c {style}"
+            heads = [implicit if after else f'<c r="{letter}{r}" {style}' for r, after in zip(rows, follows)]
         if column.kind == NUMBER:
-            return [f'<c r="{letter}{r}" {head}><v>{v:.16G}</v></c>' if v is not None and v == v else ""
-                    for r, v in zip(rows, values)]
+            return [f"{h}><v>{v:.16G}</v></c>" if v is not None and v == v else "" for h, v in zip(heads, values)]
         if column.kind == STRING:
-            return [f'<c r="{letter}{r}" {head} t="s"><v>{v}</v></c>' if v is not None else ""
-                    for r, v in zip(rows, values)]
+            return [f'{h} t="s"><v>{v}</v></c>' if v is not None else "" for h, v in zip(heads, values)]
         cached = column.cached[lo:hi]
+        if column.formula_at is not None:
+            return self._render_shared(column, lo, heads, cached)
         out = []
-        for i, (r, formula, value) in enumerate(zip(rows, values, cached)):
+        for i, (h, formula, value) in enumerate(zip(heads, values, cached)):
             if formula is None:
                 out.append("")
             elif value == "" or type(value) in (int, float) and math.isfinite(value):
-                out.append(f'<c r="{letter}{r}" {head}><f>{_escaped(formula)}</f><v>{value}</v></c>')
+                out.append(f"{h}><f>{_escaped(formula)}</f><v>{value}</v></c>")
             else:
                 out.append(self._render_stock(column, lo + i))
+        return out
+
+    @staticmethod
+    def _render_shared(column: _Column, lo: int, heads: list[str], cached: list) -> list[str]:
+        """A shared formula's cells: the formula on the column's first cell, a reference to it on
+        the others; each with its cached value."""
+        si = column.shared_index
+        follower = f'<f t="shared" si="{si}"/>'
+        out = []
+        for i, (h, value) in enumerate(zip(heads, cached)):
+            if i + lo == 0:
+                ref = f"{column.letter}{column.first_row + 1}:{column.letter}{column.first_row + len(column.values)}"
+                formula = f'<f t="shared" ref="{ref}" si="{si}">{_escaped(column.values[0])}</f>'
+            else:
+                formula = follower
+            if type(value) is bool:
+                out.append(f'{h} t="b">{formula}<v>{int(value)}</v></c>')
+            elif type(value) is str and value:
+                out.append(f'{h} t="{"e" if value in _ERROR_CODES else "str"}">{formula}'
+                           f"<v>{value.translate(_ESCAPES)}</v></c>")
+            elif type(value) in (int, float) and math.isfinite(value):
+                out.append(f"{h}>{formula}<v>{value}</v></c>")
+            else:  # "" or no finite number: no cached value, as XlsxWriter writes ""
+                out.append(f"{h}>{formula}<v></v></c>")
         return out
 
     def _write_stock_row(self, row_num: int) -> None:

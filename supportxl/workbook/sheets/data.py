@@ -60,6 +60,7 @@ def write_table(ctx: BuildContext, ws: Worksheet, frame: pd.DataFrame, columns: 
     formulas = formulas or {}
     check_rows(ws.get_name(), len(frame))
     last_row = max(len(frame), 1)
+    ws.compact_cells()
     ws.add_table(0, 0, last_row, len(columns) - 1, {
         "name": name, "style": ctx.formats.theme.table_style,
         "columns": [{"header": c.header, "header_format": ctx.formats.get("header")} for c in columns],
@@ -91,7 +92,7 @@ def _write_formulas(ctx: BuildContext, ws: Worksheet, col: int, formula: Formula
                     values: pd.Series, fmt) -> None:
     """Per-row formulas built from classic functions only (see FastWorksheet.write_formulas)."""
     cached = ["" if v is None or v != v else v for v in values.astype(object).tolist()]
-    ws.write_formulas(1, col, [formula(row)[1:] for row in range(1, len(values) + 1)], cached, fmt)
+    ws.write_formulas(1, col, lambda row: formula(row)[1:], cached, fmt)
 
 
 def excel_serial(timestamp: pd.Timestamp) -> float:
