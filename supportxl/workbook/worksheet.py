@@ -30,6 +30,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
 import xlsxwriter
 from xlsxwriter.exceptions import OverlappingRange
 from xlsxwriter.utility import xl_col_to_name, xl_range, xl_rowcol_to_cell_fast
@@ -125,10 +127,16 @@ class FastWorksheet(Worksheet):
         """A column of numbers from ``first_row`` down; NaN leaves the cell empty."""
         self._store(first_row, col, NUMBER, list(values), None, cell_format)
 
-    def write_strings(self, first_row: int, col: int, values: list, cell_format) -> None:
+    def write_strings(self, first_row: int, col: int, values: Sequence[str], cell_format) -> None:
         """A column of text (already within Excel's length limit); empty text leaves the cell empty."""
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+        # Each distinct text looked up once, in the order of its first row: the shared-string
+        # indices come out as one lookup per cell would assign them, and the table counts every cell.
         index = self.str_table._get_shared_string_index
-        self._store(first_row, col, STRING, [index(v) if v else None for v in values], None, cell_format)
+        lookup = np.array([index(text) if text else None for text in uniques] + [None], dtype=object)
+        written = np.array([bool(text) for text in uniques] + [False])  # [-1]: a missing value
+        self.str_table.count += int(written[codes].sum()) - int(written.sum())
+        self._store(first_row, col, STRING, lookup[codes].tolist(), None, cell_format)
 
     def write_formulas(self, first_row: int, col: int, formula_at: Callable[[int], str], values: Sequence,
                        cell_format) -> None:
@@ -268,20 +276,38 @@ class FastWorksheet(Worksheet):
     def _write_stored_rows(self, columns: list[_Column], start: int, stop: int) -> None:
         follows = self._follows_left(columns, start, stop) if self._compact else [None] * len(columns)
         rendered = [self._render(column, start, stop, after) for column, after in zip(columns, follows)]
-        for i, row_num in enumerate(range(start, stop)):
-            cells = self.table.get(row_num)
-            if cells:  # stored columns and single cells in one row: merge them in column order
-                for column in columns:
-                    j = row_num - column.first_row
-                    if j < len(column.values) and column.present(j):
-                        cells[column.col] = column.cell(j)
+        # Rows with single cells or row attributes go by the general path; the others are joined here.
+        special = {row for rows in (self.table, self.row_info) for row in rows if start <= row < stop}
+        tail = self._row_tag_tail()
+        ready: list[str] = []
+        for row_num, xml in enumerate(map("".join, zip(*rendered)), start):
+            if row_num in special or not xml:
+                self.fh.write("".join(ready))
+                ready = []
+                self._write_special_row(columns, row_num, xml)
+                continue
+            spans = self.row_spans.get(row_num // 16)
+            ready.append(f'<row r="{row_num + 1}" spans="{spans}"{tail}>{xml}</row>' if spans
+                         else f'<row r="{row_num + 1}"{tail}>{xml}</row>')
+        self.fh.write("".join(ready))
+
+    def _row_tag_tail(self) -> str:
+        """What XlsxWriter writes in a ``<row>`` tag after ``r`` for a row without attributes of its own."""
+        tag = self._captured(lambda: self._write_row(0, None, None))
+        return tag[len('<row r="1"'):-1]
+
+    def _write_special_row(self, columns: list[_Column], row_num: int, xml: str) -> None:
+        cells = self.table.get(row_num)
+        if cells:  # stored columns and single cells in one row: merge them in column order
+            for column in columns:
+                j = row_num - column.first_row
+                if j < len(column.values) and column.present(j):
+                    cells[column.col] = column.cell(j)
+            self._write_stock_row(row_num)
+        elif not xml:
+            if row_num in self.row_info:
                 self._write_stock_row(row_num)
-                continue
-            xml = "".join([texts[i] for texts in rendered])
-            if not xml:
-                if row_num in self.row_info:
-                    self._write_stock_row(row_num)
-                continue
+        else:
             self._write_row(row_num, self.row_spans.get(row_num // 16), self.row_info.get(row_num))
             self.fh.write(xml)
             self._xml_end_tag("row")
@@ -377,11 +403,15 @@ class FastWorksheet(Worksheet):
 
     def _render_stock(self, column: _Column, i: int) -> str:
         """Cell ``i`` of ``column`` by XlsxWriter's general path, captured as text."""
+        return self._captured(lambda: self._write_cell(column.first_row + i, column.col, column.cell(i)))
+
+    def _captured(self, write: Callable[[], None]) -> str:
+        """What ``write`` writes to the sheet's XML, as text instead."""
         out = self.fh
         parts: list[str] = []
         self.fh = _Capture(parts)
         try:
-            self._write_cell(column.first_row + i, column.col, column.cell(i))
+            write()
         finally:
             self.fh = out
         return "".join(parts)
