@@ -68,12 +68,14 @@ _ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE
 
 @dataclass
 class _Column:
-    """One column written in one call: a value per row from ``first_row`` (None: no cell)."""
+    """One column written in one call: a value per row from ``first_row``."""
 
     col: int
     first_row: int
     kind: str
-    values: list  # numbers (NaN: none), shared-string indices (None: none), or formulas
+    # numbers (float array, NaN: no cell), shared-string indices (int array, -1: no cell) or
+    # formulas (a list of texts, None: no cell)
+    values: np.ndarray | list
     cached: list | None  # a formula column's cached values
     cell_format: object
     letter: str = ""
@@ -81,18 +83,23 @@ class _Column:
     shared_index: int | None = None  # the si of a shared formula
 
     def present(self, i: int) -> bool:
-        value = self.values[i]
-        return value is not None and value == value
+        return bool(self.presence(i, i + 1)[0])
 
-    def presence(self) -> list[bool]:
-        return [v is not None and v == v for v in self.values]
+    def presence(self, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """Whether rows ``lo`` to ``hi - 1`` (of the column's own) hold a cell."""
+        values = self.values[lo:hi]
+        if self.kind == NUMBER:
+            return ~np.isnan(values)
+        if self.kind == STRING:
+            return values >= 0
+        return np.array([v is not None for v in values], dtype=bool)
 
     def cell(self, i: int):
         """The XlsxWriter cell tuple of row ``first_row + i``."""
         if self.kind == NUMBER:
-            return CellNumberTuple(self.values[i], self.cell_format)
+            return CellNumberTuple(float(self.values[i]), self.cell_format)
         if self.kind == STRING:
-            return CellStringTuple(self.values[i], self.cell_format)
+            return CellStringTuple(int(self.values[i]), self.cell_format)
         formula = self.values[i] if self.formula_at is None else self.formula_at(self.first_row + i)
         return CellFormulaTuple(formula, self.cell_format, self.cached[i])
 
@@ -110,9 +117,9 @@ class FastWorksheet(Worksheet):
         self._compact = True
 
     # ------------------------------------------------------------------ storing columns
-    def _store(self, first_row: int, col: int, kind: str, values: list, cached: list | None, cell_format,
-               formula_at: Callable[[int], str] | None = None) -> None:
-        if not values:
+    def _store(self, first_row: int, col: int, kind: str, values: np.ndarray | list, cached: list | None,
+               cell_format, formula_at: Callable[[int], str] | None = None) -> None:
+        if not len(values):
             return
         last = first_row + len(values) - 1
         if self._check_dimensions(first_row, col) or self._check_dimensions(last, col):
@@ -123,9 +130,9 @@ class FastWorksheet(Worksheet):
             self._shared_formulas += 1
         self._columns.setdefault(first_row, []).append(column)
 
-    def write_numbers(self, first_row: int, col: int, values: list, cell_format) -> None:
+    def write_numbers(self, first_row: int, col: int, values: Sequence[float], cell_format) -> None:
         """A column of numbers from ``first_row`` down; NaN leaves the cell empty."""
-        self._store(first_row, col, NUMBER, list(values), None, cell_format)
+        self._store(first_row, col, NUMBER, np.array(values, dtype=float), None, cell_format)
 
     def write_strings(self, first_row: int, col: int, values: Sequence[str], cell_format) -> None:
         """A column of text (already within Excel's length limit); empty text leaves the cell empty."""
@@ -133,10 +140,10 @@ class FastWorksheet(Worksheet):
         # Each distinct text looked up once, in the order of its first row: the shared-string
         # indices come out as one lookup per cell would assign them, and the table counts every cell.
         index = self.str_table._get_shared_string_index
-        lookup = np.array([index(text) if text else None for text in uniques] + [None], dtype=object)
-        written = np.array([bool(text) for text in uniques] + [False])  # [-1]: a missing value
-        self.str_table.count += int(written[codes].sum()) - int(written.sum())
-        self._store(first_row, col, STRING, lookup[codes].tolist(), None, cell_format)
+        lookup = np.array([index(text) if text else -1 for text in uniques] + [-1], dtype=np.int64)
+        indices = lookup[codes]  # codes of -1 (a missing value) take the last entry
+        self.str_table.count += int(np.count_nonzero(indices >= 0)) - int(np.count_nonzero(lookup >= 0))
+        self._store(first_row, col, STRING, indices, None, cell_format)
 
     def write_formulas(self, first_row: int, col: int, formula_at: Callable[[int], str], values: Sequence,
                        cell_format) -> None:
@@ -154,9 +161,8 @@ class FastWorksheet(Worksheet):
         """Move the stored columns into XlsxWriter's own cell table (for its general paths)."""
         for columns in self._columns.values():
             for column in columns:
-                for i in range(len(column.values)):
-                    if column.present(i):
-                        self.table[column.first_row + i][column.col] = column.cell(i)
+                for i in np.flatnonzero(column.presence()).tolist():
+                    self.table[column.first_row + i][column.col] = column.cell(i)
         self._columns = {}
 
     def _get_range_data(self, *args, **kwargs):  # chart caches read cells back
@@ -212,13 +218,17 @@ class FastWorksheet(Worksheet):
             if cells:
                 note(row // 16, min(cells), max(cells))
         for first_row, columns in self._columns.items():
-            presence = [(c.col, c.presence()) for c in columns]
-            rows = max(len(p) for _, p in presence)
-            for start in range(first_row - first_row % 16, first_row + rows, 16):
-                lo, hi = max(start, first_row) - first_row, start + 16 - first_row
-                cols = [col for col, present in presence if any(present[lo:hi])]
-                if cols:
-                    note(start // 16, min(cols), max(cols))
+            offset = first_row % 16  # rows of the first block above first_row
+            blocks = (offset + max(len(c.values) for c in columns) + 15) // 16
+            first, last = np.full(blocks, np.iinfo(np.int64).max), np.full(blocks, -1)
+            for column in columns:
+                present = np.zeros(blocks * 16, dtype=bool)
+                present[offset:offset + len(column.values)] = column.presence()
+                filled = present.reshape(blocks, 16).any(axis=1)
+                first[filled] = np.minimum(first[filled], column.col)
+                last[filled] = np.maximum(last[filled], column.col)
+            for block in np.flatnonzero(last >= 0).tolist():
+                note(first_row // 16 + block, int(first[block]), int(last[block]))
         self.row_spans = {block: f"{first + 1}:{last + 1}" for block, (first, last) in used.items()}
 
     def _write_rows(self) -> None:
@@ -260,10 +270,9 @@ class FastWorksheet(Worksheet):
             for column in columns:
                 if column.cell_format is None:
                     continue
-                present = column.presence()
-                if True in present:
-                    first_use.setdefault(first_row + present.index(True), []).append(
-                        (column.col, column.cell_format))
+                present = np.flatnonzero(column.presence())
+                if present.size:
+                    first_use.setdefault(first_row + int(present[0]), []).append((column.col, column.cell_format))
         for row_num in sorted(set(first_use) | set(self.table) | set(self.row_info)):
             info = self.row_info.get(row_num)
             if info is not None and info.row_format is not None:
@@ -321,7 +330,7 @@ class FastWorksheet(Worksheet):
         follows, left = [], None  # left: (column, its cells' presence in these rows)
         for column in columns:
             lo, hi = start - column.first_row, stop - column.first_row
-            present = [v is not None and v == v for v in column.values[lo:hi]]
+            present = column.presence(lo, hi).tolist()
             present += [False] * (hi - lo - len(present))
             if column.kind == FORMULA:  # openpyxl places a shared formula by its cell's reference
                 follows.append(None)
@@ -337,24 +346,25 @@ class FastWorksheet(Worksheet):
         reference left out where ``follows`` says the cell follows its left neighbour."""
         lo, hi = start - column.first_row, stop - column.first_row
         values = column.values[lo:hi]
-        values += [None] * (hi - lo - len(values))
+        values = values.tolist() if isinstance(values, np.ndarray) else values
+        padding = [""] * (hi - lo - len(values))  # rows below a column shorter than its group
         if column.cell_format is None:
             return [self._render_stock(column, lo + i) if column.present(lo + i) else ""
-                    for i in range(len(values))]
+                    for i in range(len(values))] + padding
         style = f's="{column.cell_format._get_xf_index()}"'
-        letter, rows = column.letter, range(start + 1, stop + 1)
+        letter, rows = column.letter, range(start + 1, start + 1 + len(values))
         if follows is None:
             heads = [f'<c r="{letter}{r}" {style}' for r in rows]
         else:
             implicit = f"<c {style}"
             heads = [implicit if after else f'<c r="{letter}{r}" {style}' for r, after in zip(rows, follows)]
         if column.kind == NUMBER:
-            return [f"{h}><v>{v:.16G}</v></c>" if v is not None and v == v else "" for h, v in zip(heads, values)]
+            return [f"{h}><v>{v:.16G}</v></c>" if v == v else "" for h, v in zip(heads, values)] + padding
         if column.kind == STRING:
-            return [f'{h} t="s"><v>{v}</v></c>' if v is not None else "" for h, v in zip(heads, values)]
+            return [f'{h} t="s"><v>{v}</v></c>' if v >= 0 else "" for h, v in zip(heads, values)] + padding
         cached = column.cached[lo:hi]
         if column.formula_at is not None:
-            return self._render_shared(column, lo, heads, cached)
+            return self._render_shared(column, lo, heads, cached) + padding
         out = []
         for i, (h, formula, value) in enumerate(zip(heads, values, cached)):
             if formula is None:
@@ -363,7 +373,7 @@ class FastWorksheet(Worksheet):
                 out.append(f"{h}><f>{_escaped(formula)}</f><v>{value}</v></c>")
             else:
                 out.append(self._render_stock(column, lo + i))
-        return out
+        return out + padding
 
     @staticmethod
     def _render_shared(column: _Column, lo: int, heads: list[str], cached: list) -> list[str]:
