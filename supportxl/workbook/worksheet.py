@@ -1,15 +1,17 @@
 """A worksheet with shortcuts for the large data sheets, same XML as XlsxWriter writes.
 
 1. Whole columns are stored in one call (``write_numbers``, ``write_strings``,
-   ``write_formulas``) as plain lists, not as one checked cell object per value, and
-   rendered straight to XML, in chunks of rows, when the workbook is saved.
+   ``write_formulas``) as numpy arrays (numbers, shared-string indices) or a list (formulas),
+   not as one checked cell object per value, and rendered straight to XML, in chunks of
+   rows joined column-wise, when the workbook is saved. Each distinct text of a column is
+   looked up once in the shared-string table.
    ``write_formulas`` skips XlsxWriter's scan of every formula for functions newer than
    Excel 2007 (about thirty regular expressions each): the per-ticket SLA formulas use only
    IF, IFERROR, INDEX, MATCH and MAX, and there are hundreds of thousands of them.
 2. Formatted numbers, shared strings and formulas with numeric or empty cached values are
    serialised by one f-string each instead of the general attribute-list path.
-3. The rows' "spans" (first and last used column per block of 16 rows) come from each
-   row's stored cells instead of a test of every column of every row.
+3. The rows' "spans" (first and last used column per block of 16 rows) come from the
+   stored columns' presence arrays instead of a test of every column of every row.
 4. ``add_table`` registers a tall table's cells for XlsxWriter's overlap check as one
    rectangle instead of one dictionary entry per cell.
 The bytes are exactly those XlsxWriter's public methods would produce (tests compare the two):

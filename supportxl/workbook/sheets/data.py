@@ -80,8 +80,6 @@ def write_table(ctx: BuildContext, ws: Worksheet, frame: pd.DataFrame, columns: 
     ws.freeze_panes(1, 0)
 
 
-
-
 def _write_formulas(ctx: BuildContext, ws: Worksheet, col: int, formula: FormulaFn,
                     values: pd.Series, fmt) -> None:
     """Per-row formulas built from classic functions only (see FastWorksheet.write_formulas)."""
