@@ -2,7 +2,7 @@
 
 A benchmark script runs itself again with a hidden ``--case NAME`` option for every case;
 the child does the work, then prints one line, ``RESULT_PREFIX`` followed by a JSON object
-(at least ``seconds`` and ``peak_mib``). The parent collects those objects with
+(at least ``seconds`` and ``peak_mib``, or ``skipped`` with the reason). The parent collects those objects with
 ``measure`` and prints them with ``print_table`` and ``print_targets``.
 """
 
@@ -60,7 +60,7 @@ def measure(script: str | Path, case: str, label: str, args: Sequence[str] = ())
             print(f"    {line}")
         return None
     result = json.loads(results[-1])
-    print(f" {result['seconds']:,.1f} s")
+    print(f" skipped: {result['skipped']}" if "skipped" in result else f" {result['seconds']:,.1f} s")
     return result
 
 

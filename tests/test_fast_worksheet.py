@@ -41,7 +41,7 @@ def test_column_writers_match_public_methods(tmp_path):
         else:
             ws.write_numbers(1, 0, NUMBERS, fmt)
             ws.write_strings(1, 1, STRINGS, fmt)
-            ws.write_formulas(1, 2, FORMULAS, CACHED, fmt)
+            ws.write_formulas(1, 2, lambda row: FORMULAS[row - 1], CACHED, fmt)
         # Rows in later blocks of 16 with other first and last columns, for the row spans.
         ws.write_number(20, 4, 1.5, fmt)
         ws.write_string(40, 1, "late", fmt)
@@ -74,7 +74,7 @@ def test_a_tall_table_of_stored_columns_matches_public_methods(tmp_path):
             for col, values, fmt in columns:
                 ws.write_numbers(1, col, values, fmt)
             ws.write_strings(1, 1, strs, f2)
-            ws.write_formulas(1, 2, forms, cached, f3)
+            ws.write_formulas(1, 2, lambda row: forms[row - 1], cached, f3)
         else:
             for i in range(n):
                 for col, values, fmt in columns:

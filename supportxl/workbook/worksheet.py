@@ -1,61 +1,109 @@
 """A worksheet with shortcuts for the large data sheets, same XML as XlsxWriter writes.
 
 1. Whole columns are stored in one call (``write_numbers``, ``write_strings``,
-   ``write_formulas``) as plain lists, not as one checked cell object per value, and
-   rendered straight to XML, row by row, when the workbook is saved. ``write_formulas``
-   skips XlsxWriter's scan of every formula for functions newer than Excel 2007 (about
-   thirty regular expressions each): the per-ticket SLA formulas use only IF, IFERROR,
-   INDEX, MATCH and MAX, and there are hundreds of thousands of them.
+   ``write_formulas``) as numpy arrays (numbers, shared-string indices) or a list (formulas),
+   not as one checked cell object per value, and rendered straight to XML, in chunks of
+   rows joined column-wise, when the workbook is saved. Each distinct text of a column is
+   looked up once in the shared-string table.
+   ``write_formulas`` skips XlsxWriter's scan of every formula for functions newer than
+   Excel 2007 (about thirty regular expressions each): the per-ticket SLA formulas use only
+   IF, IFERROR, INDEX, MATCH and MAX, and there are hundreds of thousands of them.
 2. Formatted numbers, shared strings and formulas with numeric or empty cached values are
    serialised by one f-string each instead of the general attribute-list path.
-3. The rows' "spans" (first and last used column per block of 16 rows) come from each
-   row's stored cells instead of a test of every column of every row.
+3. The rows' "spans" (first and last used column per block of 16 rows) come from the
+   stored columns' presence arrays instead of a test of every column of every row.
 4. ``add_table`` registers a tall table's cells for XlsxWriter's overlap check as one
    rectangle instead of one dictionary entry per cell.
 The bytes are exactly those XlsxWriter's public methods would produce (tests compare the two):
 format and shared-string indices are assigned in the same order as there.
+
+``compact_cells()`` makes a sheet's stored columns smaller, as Excel itself saves large sheets:
+a formula column is written once, as a shared formula (``<f t="shared" ref=".." si="n">`` on
+its first cell, ``<f t="shared" si="n"/>`` on the others), and a value cell that directly
+follows its left neighbour in the row leaves out its reference (``r``, optional in the
+schema: readers take the next column; formula cells keep it, openpyxl needs it to place a
+shared formula). The repeated references and formulas are most of a data sheet's
+XML and, being different on every row, most of its compressed size.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+import xlsxwriter
 from xlsxwriter.exceptions import OverlappingRange
 from xlsxwriter.utility import xl_col_to_name, xl_range, xl_rowcol_to_cell_fast
-from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet
+
+# The XlsxWriter versions whose private cell tuples and _write_* methods this module was
+# checked against; pyproject.toml pins the same range.
+SUPPORTED_XLSXWRITER = ((3, 3), (3, 4))  # from, up to (excluded)
+
+
+def check_xlsxwriter_version(version: str) -> None:
+    """Refuse an XlsxWriter whose internals FastWorksheet was not checked against."""
+    low, high = SUPPORTED_XLSXWRITER
+    try:
+        found = tuple(int(part) for part in version.split(".")[:2])
+    except ValueError:
+        found = None
+    if found is None or not low <= found < high:
+        raise ImportError(
+            f"supportxl needs XlsxWriter >= {low[0]}.{low[1]}, < {high[0]}.{high[1]} (found {version}): "
+            f"its fast worksheet relies "
+            f"on XlsxWriter internals that change between versions; install a supported one with "
+            f"pip install 'xlsxwriter>={low[0]}.{low[1]},<{high[0]}.{high[1]}'.")
+
+
+check_xlsxwriter_version(xlsxwriter.__version__)
+
+from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, Worksheet  # noqa: E402
 
 NUMBER, STRING, FORMULA = "number", "string", "formula"
 _CHUNK_ROWS = 4096  # stored rows rendered at a time: fast column-wise, without all the XML in memory
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
 
 
 @dataclass
 class _Column:
-    """One column written in one call: a value per row from ``first_row`` (None: no cell)."""
+    """One column written in one call: a value per row from ``first_row``."""
 
     col: int
     first_row: int
     kind: str
-    values: list  # numbers (NaN: none), shared-string indices (None: none), or formulas
+    # numbers (float array, NaN: no cell), shared-string indices (int array, -1: no cell) or
+    # formulas (a list of texts, None: no cell)
+    values: np.ndarray | list
     cached: list | None  # a formula column's cached values
     cell_format: object
     letter: str = ""
+    formula_at: Callable[[int], str] | None = None  # a shared formula's text in a sheet row
+    shared_index: int | None = None  # the si of a shared formula
 
     def present(self, i: int) -> bool:
-        value = self.values[i]
-        return value is not None and value == value
+        return bool(self.presence(i, i + 1)[0])
 
-    def presence(self) -> list[bool]:
-        return [v is not None and v == v for v in self.values]
+    def presence(self, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """Whether rows ``lo`` to ``hi - 1`` (of the column's own) hold a cell."""
+        values = self.values[lo:hi]
+        if self.kind == NUMBER:
+            return ~np.isnan(values)
+        if self.kind == STRING:
+            return values >= 0
+        return np.array([v is not None for v in values], dtype=bool)
 
     def cell(self, i: int):
         """The XlsxWriter cell tuple of row ``first_row + i``."""
         if self.kind == NUMBER:
-            return CellNumberTuple(self.values[i], self.cell_format)
+            return CellNumberTuple(float(self.values[i]), self.cell_format)
         if self.kind == STRING:
-            return CellStringTuple(self.values[i], self.cell_format)
-        return CellFormulaTuple(self.values[i], self.cell_format, self.cached[i])
+            return CellStringTuple(int(self.values[i]), self.cell_format)
+        formula = self.values[i] if self.formula_at is None else self.formula_at(self.first_row + i)
+        return CellFormulaTuple(formula, self.cell_format, self.cached[i])
 
 
 class FastWorksheet(Worksheet):
@@ -63,37 +111,60 @@ class FastWorksheet(Worksheet):
         super().__init__()
         self._columns: dict[int, list[_Column]] = {}  # first row -> the columns stored from there
         self._table_blocks: list[tuple[int, int, int, int, str]] = []
+        self._compact = False
+        self._shared_formulas = 0
+
+    def compact_cells(self) -> None:
+        """Write the stored columns with shared formulas and implicit cell references."""
+        self._compact = True
 
     # ------------------------------------------------------------------ storing columns
-    def _store(self, first_row: int, col: int, kind: str, values: list, cached: list | None, cell_format) -> None:
-        if not values:
+    def _store(self, first_row: int, col: int, kind: str, values: np.ndarray | list, cached: list | None,
+               cell_format, formula_at: Callable[[int], str] | None = None) -> None:
+        if not len(values):
             return
         last = first_row + len(values) - 1
         if self._check_dimensions(first_row, col) or self._check_dimensions(last, col):
             raise IndexError(f"rows {first_row}-{last} are outside the worksheet")
-        self._columns.setdefault(first_row, []).append(
-            _Column(col, first_row, kind, values, cached, cell_format, xl_col_to_name(col)))
+        column = _Column(col, first_row, kind, values, cached, cell_format, xl_col_to_name(col), formula_at)
+        if formula_at is not None:
+            column.shared_index = self._shared_formulas
+            self._shared_formulas += 1
+        self._columns.setdefault(first_row, []).append(column)
 
-    def write_numbers(self, first_row: int, col: int, values: list, cell_format) -> None:
+    def write_numbers(self, first_row: int, col: int, values: Sequence[float], cell_format) -> None:
         """A column of numbers from ``first_row`` down; NaN leaves the cell empty."""
-        self._store(first_row, col, NUMBER, list(values), None, cell_format)
+        self._store(first_row, col, NUMBER, np.array(values, dtype=float), None, cell_format)
 
-    def write_strings(self, first_row: int, col: int, values: list, cell_format) -> None:
+    def write_strings(self, first_row: int, col: int, values: Sequence[str], cell_format) -> None:
         """A column of text (already within Excel's length limit); empty text leaves the cell empty."""
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+        # Each distinct text looked up once, in the order of its first row: the shared-string
+        # indices come out as one lookup per cell would assign them, and the table counts every cell.
         index = self.str_table._get_shared_string_index
-        self._store(first_row, col, STRING, [index(v) if v else None for v in values], None, cell_format)
+        lookup = np.array([index(text) if text else -1 for text in uniques] + [-1], dtype=np.int64)
+        indices = lookup[codes]  # codes of -1 (a missing value) take the last entry
+        self.str_table.count += int(np.count_nonzero(indices >= 0)) - int(np.count_nonzero(lookup >= 0))
+        self._store(first_row, col, STRING, indices, None, cell_format)
 
-    def write_formulas(self, first_row: int, col: int, formulas: list, values: list, cell_format) -> None:
-        """A column of classic-function formulas (without the leading '=') and their cached values."""
-        self._store(first_row, col, FORMULA, list(formulas), list(values), cell_format)
+    def write_formulas(self, first_row: int, col: int, formula_at: Callable[[int], str], values: Sequence,
+                       cell_format) -> None:
+        """A column of one classic-function formula (without the leading '='), one cell per cached
+        value: ``formula_at(row)`` is its text in sheet row ``row`` (0-based), the first row's with
+        the relative row references moved down, so that it can be shared."""
+        rows = range(first_row, first_row + len(values))
+        if self._compact and len(values) > 1:
+            first = formula_at(first_row)
+            self._store(first_row, col, FORMULA, [first] * len(values), list(values), cell_format, formula_at)
+        else:
+            self._store(first_row, col, FORMULA, [formula_at(row) for row in rows], list(values), cell_format)
 
     def _materialise(self) -> None:
         """Move the stored columns into XlsxWriter's own cell table (for its general paths)."""
         for columns in self._columns.values():
             for column in columns:
-                for i in range(len(column.values)):
-                    if column.present(i):
-                        self.table[column.first_row + i][column.col] = column.cell(i)
+                for i in np.flatnonzero(column.presence()).tolist():
+                    self.table[column.first_row + i][column.col] = column.cell(i)
         self._columns = {}
 
     def _get_range_data(self, *args, **kwargs):  # chart caches read cells back
@@ -149,13 +220,17 @@ class FastWorksheet(Worksheet):
             if cells:
                 note(row // 16, min(cells), max(cells))
         for first_row, columns in self._columns.items():
-            presence = [(c.col, c.presence()) for c in columns]
-            rows = max(len(p) for _, p in presence)
-            for start in range(first_row - first_row % 16, first_row + rows, 16):
-                lo, hi = max(start, first_row) - first_row, start + 16 - first_row
-                cols = [col for col, present in presence if any(present[lo:hi])]
-                if cols:
-                    note(start // 16, min(cols), max(cols))
+            offset = first_row % 16  # rows of the first block above first_row
+            blocks = (offset + max(len(c.values) for c in columns) + 15) // 16
+            first, last = np.full(blocks, np.iinfo(np.int64).max), np.full(blocks, -1)
+            for column in columns:
+                present = np.zeros(blocks * 16, dtype=bool)
+                present[offset:offset + len(column.values)] = column.presence()
+                filled = present.reshape(blocks, 16).any(axis=1)
+                first[filled] = np.minimum(first[filled], column.col)
+                last[filled] = np.maximum(last[filled], column.col)
+            for block in np.flatnonzero(last >= 0).tolist():
+                note(first_row // 16 + block, int(first[block]), int(last[block]))
         self.row_spans = {block: f"{first + 1}:{last + 1}" for block, (first, last) in used.items()}
 
     def _write_rows(self) -> None:
@@ -197,10 +272,9 @@ class FastWorksheet(Worksheet):
             for column in columns:
                 if column.cell_format is None:
                     continue
-                present = column.presence()
-                if True in present:
-                    first_use.setdefault(first_row + present.index(True), []).append(
-                        (column.col, column.cell_format))
+                present = np.flatnonzero(column.presence())
+                if present.size:
+                    first_use.setdefault(first_row + int(present[0]), []).append((column.col, column.cell_format))
         for row_num in sorted(set(first_use) | set(self.table) | set(self.row_info)):
             info = self.row_info.get(row_num)
             if info is not None and info.row_format is not None:
@@ -211,51 +285,120 @@ class FastWorksheet(Worksheet):
                 cell_format._get_xf_index()
 
     def _write_stored_rows(self, columns: list[_Column], start: int, stop: int) -> None:
-        rendered = [self._render(column, start, stop) for column in columns]
-        for i, row_num in enumerate(range(start, stop)):
-            cells = self.table.get(row_num)
-            if cells:  # stored columns and single cells in one row: merge them in column order
-                for column in columns:
-                    j = row_num - column.first_row
-                    if j < len(column.values) and column.present(j):
-                        cells[column.col] = column.cell(j)
+        follows = self._follows_left(columns, start, stop) if self._compact else [None] * len(columns)
+        rendered = [self._render(column, start, stop, after) for column, after in zip(columns, follows)]
+        # Rows with single cells or row attributes go by the general path; the others are joined here.
+        special = {row for rows in (self.table, self.row_info) for row in rows if start <= row < stop}
+        tail = self._row_tag_tail()
+        ready: list[str] = []
+        for row_num, xml in enumerate(map("".join, zip(*rendered)), start):
+            if row_num in special or not xml:
+                self.fh.write("".join(ready))
+                ready = []
+                self._write_special_row(columns, row_num, xml)
+                continue
+            spans = self.row_spans.get(row_num // 16)
+            ready.append(f'<row r="{row_num + 1}" spans="{spans}"{tail}>{xml}</row>' if spans
+                         else f'<row r="{row_num + 1}"{tail}>{xml}</row>')
+        self.fh.write("".join(ready))
+
+    def _row_tag_tail(self) -> str:
+        """What XlsxWriter writes in a ``<row>`` tag after ``r`` for a row without attributes of its own."""
+        tag = self._captured(lambda: self._write_row(0, None, None))
+        return tag[len('<row r="1"'):-1]
+
+    def _write_special_row(self, columns: list[_Column], row_num: int, xml: str) -> None:
+        cells = self.table.get(row_num)
+        if cells:  # stored columns and single cells in one row: merge them in column order
+            for column in columns:
+                j = row_num - column.first_row
+                if j < len(column.values) and column.present(j):
+                    cells[column.col] = column.cell(j)
+            self._write_stock_row(row_num)
+        elif not xml:
+            if row_num in self.row_info:
                 self._write_stock_row(row_num)
-                continue
-            xml = "".join([texts[i] for texts in rendered])
-            if not xml:
-                if row_num in self.row_info:
-                    self._write_stock_row(row_num)
-                continue
+        else:
             self._write_row(row_num, self.row_spans.get(row_num // 16), self.row_info.get(row_num))
             self.fh.write(xml)
             self._xml_end_tag("row")
 
-    def _render(self, column: _Column, start: int, stop: int) -> list[str]:
-        """The XML of ``column``'s cells in rows ``start`` to ``stop - 1`` ("" for no cell)."""
+    @staticmethod
+    def _follows_left(columns: list[_Column], start: int, stop: int) -> list[list[bool] | None]:
+        """Per column (in column order), per row from ``start`` to ``stop - 1``: whether its cell
+        is the first of the row in column A or has its left neighbour written, so that its
+        reference can be left out; None where no cell of the column can (formula cells keep
+        theirs)."""
+        follows, left = [], None  # left: (column, its cells' presence in these rows)
+        for column in columns:
+            lo, hi = start - column.first_row, stop - column.first_row
+            present = column.presence(lo, hi).tolist()
+            present += [False] * (hi - lo - len(present))
+            if column.kind == FORMULA:  # openpyxl places a shared formula by its cell's reference
+                follows.append(None)
+            elif column.col == 0:
+                follows.append([True] * (hi - lo))
+            else:
+                follows.append(left[1] if left and left[0].col == column.col - 1 else None)
+            left = (column, present)
+        return follows
+
+    def _render(self, column: _Column, start: int, stop: int, follows: list[bool] | None) -> list[str]:
+        """The XML of ``column``'s cells in rows ``start`` to ``stop - 1`` ("" for no cell); the
+        reference left out where ``follows`` says the cell follows its left neighbour."""
         lo, hi = start - column.first_row, stop - column.first_row
         values = column.values[lo:hi]
-        values += [None] * (hi - lo - len(values))
-        rows = range(start + 1, stop + 1)
-        letter = column.letter
+        values = values.tolist() if isinstance(values, np.ndarray) else values
+        padding = [""] * (hi - lo - len(values))  # rows below a column shorter than its group
         if column.cell_format is None:
             return [self._render_stock(column, lo + i) if column.present(lo + i) else ""
-                    for i in range(len(values))]
-        head = f's="{column.cell_format._get_xf_index()}"'
+                    for i in range(len(values))] + padding
+        style = f's="{column.cell_format._get_xf_index()}"'
+        letter, rows = column.letter, range(start + 1, start + 1 + len(values))
+        if follows is None:
+            heads = [f'<c r="{letter}{r}" {style}' for r in rows]
+        else:
+            implicit = f"<c {style}"
+            heads = [implicit if after else f'<c r="{letter}{r}" {style}' for r, after in zip(rows, follows)]
         if column.kind == NUMBER:
-            return [f'<c r="{letter}{r}" {head}><v>{v:.16G}</v></c>' if v is not None and v == v else ""
-                    for r, v in zip(rows, values)]
+            return [f"{h}><v>{v:.16G}</v></c>" if v == v else "" for h, v in zip(heads, values)] + padding
         if column.kind == STRING:
-            return [f'<c r="{letter}{r}" {head} t="s"><v>{v}</v></c>' if v is not None else ""
-                    for r, v in zip(rows, values)]
+            return [f'{h} t="s"><v>{v}</v></c>' if v >= 0 else "" for h, v in zip(heads, values)] + padding
         cached = column.cached[lo:hi]
+        if column.formula_at is not None:
+            return self._render_shared(column, lo, heads, cached) + padding
         out = []
-        for i, (r, formula, value) in enumerate(zip(rows, values, cached)):
+        for i, (h, formula, value) in enumerate(zip(heads, values, cached)):
             if formula is None:
                 out.append("")
             elif value == "" or type(value) in (int, float) and math.isfinite(value):
-                out.append(f'<c r="{letter}{r}" {head}><f>{_escaped(formula)}</f><v>{value}</v></c>')
+                out.append(f"{h}><f>{_escaped(formula)}</f><v>{value}</v></c>")
             else:
                 out.append(self._render_stock(column, lo + i))
+        return out + padding
+
+    @staticmethod
+    def _render_shared(column: _Column, lo: int, heads: list[str], cached: list) -> list[str]:
+        """A shared formula's cells: the formula on the column's first cell, a reference to it on
+        the others; each with its cached value."""
+        si = column.shared_index
+        follower = f'<f t="shared" si="{si}"/>'
+        out = []
+        for i, (h, value) in enumerate(zip(heads, cached)):
+            if i + lo == 0:
+                ref = f"{column.letter}{column.first_row + 1}:{column.letter}{column.first_row + len(column.values)}"
+                formula = f'<f t="shared" ref="{ref}" si="{si}">{_escaped(column.values[0])}</f>'
+            else:
+                formula = follower
+            if type(value) is bool:
+                out.append(f'{h} t="b">{formula}<v>{int(value)}</v></c>')
+            elif type(value) is str and value:
+                out.append(f'{h} t="{"e" if value in _ERROR_CODES else "str"}">{formula}'
+                           f"<v>{value.translate(_ESCAPES)}</v></c>")
+            elif type(value) in (int, float) and math.isfinite(value):
+                out.append(f"{h}>{formula}<v>{value}</v></c>")
+            else:  # "" or no finite number: no cached value, as XlsxWriter writes ""
+                out.append(f"{h}>{formula}<v></v></c>")
         return out
 
     def _write_stock_row(self, row_num: int) -> None:
@@ -272,11 +415,15 @@ class FastWorksheet(Worksheet):
 
     def _render_stock(self, column: _Column, i: int) -> str:
         """Cell ``i`` of ``column`` by XlsxWriter's general path, captured as text."""
+        return self._captured(lambda: self._write_cell(column.first_row + i, column.col, column.cell(i)))
+
+    def _captured(self, write: Callable[[], None]) -> str:
+        """What ``write`` writes to the sheet's XML, as text instead."""
         out = self.fh
         parts: list[str] = []
         self.fh = _Capture(parts)
         try:
-            self._write_cell(column.first_row + i, column.col, column.cell(i))
+            write()
         finally:
             self.fh = out
         return "".join(parts)

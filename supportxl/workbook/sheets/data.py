@@ -62,6 +62,7 @@ def write_table(ctx: BuildContext, ws: Worksheet, frame: pd.DataFrame, columns: 
     formulas = formulas or {}
     check_rows(ws.get_name(), len(frame))
     last_row = max(len(frame), 1)
+    ws.compact_cells()
     ws.add_table(0, first_col, last_row, first_col + len(columns) - 1, {
         "name": name, "style": ctx.formats.theme.table_style,
         "columns": [{"header": c.header, "header_format": ctx.formats.get("header")} for c in columns],
@@ -72,28 +73,20 @@ def write_table(ctx: BuildContext, ws: Worksheet, frame: pd.DataFrame, columns: 
         if spec.key in formulas:
             _write_formulas(ctx, ws, col, formulas[spec.key], values, fmt)
         elif pd.api.types.is_datetime64_any_dtype(values):
-            _write_numbers(ws, col, excel_serials(values), fmt)
+            ws.write_numbers(1, col, excel_serials(values), fmt)
         elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            _write_numbers(ws, col, values.astype("Float64").to_numpy(dtype=float, na_value=np.nan), fmt)
+            ws.write_numbers(1, col, values.astype("Float64").to_numpy(dtype=float, na_value=np.nan), fmt)
         else:
-            _write_strings(ws, col, clean_text(values, f"{ws.get_name()}!{spec.header}", ctx.warnings), fmt)
+            ws.write_strings(1, col, clean_text(values, f"{ws.get_name()}!{spec.header}", ctx.warnings), fmt)
         ws.set_column(col, col, spec.width or _fitted_width(spec, values))
     ws.freeze_panes(1, 0)
-
-
-def _write_numbers(ws: Worksheet, col: int, values: np.ndarray, fmt) -> None:
-    ws.write_numbers(1, col, values.tolist(), fmt)
-
-
-def _write_strings(ws: Worksheet, col: int, values: np.ndarray, fmt) -> None:
-    ws.write_strings(1, col, values.tolist(), fmt)
 
 
 def _write_formulas(ctx: BuildContext, ws: Worksheet, col: int, formula: FormulaFn,
                     values: pd.Series, fmt) -> None:
     """Per-row formulas built from classic functions only (see FastWorksheet.write_formulas)."""
     cached = ["" if v is None or v != v else v for v in values.astype(object).tolist()]
-    ws.write_formulas(1, col, [formula(row)[1:] for row in range(1, len(values) + 1)], cached, fmt)
+    ws.write_formulas(1, col, lambda row: formula(row)[1:], cached, fmt)
 
 
 def excel_serial(timestamp: pd.Timestamp) -> float:
