@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 HORIZON_WEEKS = 13
+RECENT_WEEKS = 13  # actual weeks shown before the forecast (Plan sheet, by_week.csv)
 COVERAGE = 0.8
 SEASON_MIN_DAYS = 730  # two years: a month's index is then seen at least twice
 TREND_WEEKS = 52  # the trend is drawn through the last year of deseasonalised weeks
@@ -56,8 +57,8 @@ def weekly_volumes(created: pd.Series, as_of: pd.Timestamp) -> pd.Series:
     if created.empty:
         return pd.Series(dtype=float)
     first = created.min().normalize()
-    first_monday = first + pd.Timedelta(days=(7 - first.dayofweek) % 7)
-    last_monday = (as_of.normalize() - pd.Timedelta(days=as_of.dayofweek)) - pd.Timedelta(days=7)
+    first_monday = first + pd.Timedelta(days=(7 - first.day_of_week) % 7)
+    last_monday = (as_of.normalize() - pd.Timedelta(days=as_of.day_of_week)) - pd.Timedelta(days=7)
     if last_monday < first_monday:
         return pd.Series(dtype=float)
     mondays = pd.date_range(first_monday, last_monday, freq="7D")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
+from supportxl.metrics.forecast import RECENT_WEEKS
 from supportxl.metrics.kpis import compare, kpi
 from supportxl.metrics.staffing import (ANSWER_HOURS_NAME, HANDLE_MINUTES_NAME, MAX_EXTRA_AGENTS,
                                         SERVICE_LEVEL_NAME, agents_formula)
@@ -19,8 +20,6 @@ from supportxl.workbook.grids import Dimension, write_title
 from supportxl.workbook.ranges import absolute, area, cell
 from supportxl.workbook.sheets.data import excel_serial
 from supportxl.workbook.sheets.summaries import colour_scale
-
-RECENT_WEEKS = 13  # actual weeks shown before the forecast
 
 # What the Plan sheet's numbers mean, for the About sheet: name, definition, formula.
 PLAN_DEFINITIONS: tuple[tuple[str, str, str], ...] = (
