@@ -132,7 +132,7 @@ def parse_overrides(overrides: Sequence[str]) -> dict[str, Any]:
     return tree
 
 
-NOT_TEMPLATES = ("actions",)  # templates/actions.toml holds the Insights' suggested actions
+NOT_TEMPLATES = ("actions", "issue_types")  # the Insights' suggested actions; the import's issue-type rules
 
 
 def shipped_templates() -> list[str]:

@@ -104,7 +104,8 @@ def classify_untyped(tickets: pd.DataFrame, rows: np.ndarray, report: QualityRep
     the coverage reported (``rows`` are the tickets' row numbers in the source file)."""
     rules = rules or load_rules()
     untyped = rules.is_untyped(tickets["issue_type"])
-    if not untyped.any():
+    texts = [tickets[key].fillna("").astype(str).str.strip().ne("") for key in TEXT_COLUMNS if key in tickets]
+    if not untyped.any() or not any(t.any() for t in texts):  # nothing to classify, or nothing to read
         return tickets
     types, matched = classify(tickets, rules)
     classified = matched.ne("").to_numpy()
