@@ -175,3 +175,11 @@ def test_plan_recalculates_and_follows_the_handle_time(plan_workbook, tmp_path):
     expected = {day: [textbook_agents(r, 600.0, answer, 0.8) for r in row] for day, row in rates.items()}
     assert agents == expected
     assert agents != _staffing_rows(load_book(path, data_only=True)["Plan"], "Agents needed")
+
+
+def test_weeks_without_tickets_give_a_forecast_without_a_range():
+    # Six tickets in the first week of a year, then none: every backtest forecasts nothing.
+    created = pd.Series(pd.date_range("2025-01-06 09:00", periods=6, freq="h"))
+    forecast = forecast_volume(created, pd.Timestamp("2026-01-01"))
+    assert forecast.available and forecast.low is None and forecast.backtests == 0
+    assert (forecast.point >= 0).all()

@@ -30,6 +30,7 @@ TREND_WEEKS = 52  # the trend is drawn through the last year of deseasonalised w
 MIN_TRAINING_WEEKS = 26  # a backtest fits on at least half a year
 MAX_BACKTESTS = 12
 BACKTEST_STEP_WEEKS = 4
+DECIMALS = 2  # forecast volumes are rounded: the same digits on every machine's floating point
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ def forecast_volume(created: pd.Series, as_of: pd.Timestamp, horizon: int = HORI
     end = weekly.index[-1] + pd.Timedelta(days=6)
     daily = daily_volumes(created, weekly.index[0], end)
     point, seasonal = _fit_and_extend(weekly, daily, horizon)
+    point = np.round(point, DECIMALS)
     weeks = pd.DatetimeIndex(weekly.index[-1] + pd.Timedelta(days=7) * np.arange(1, horizon + 1))
 
     ratios, errors = [], []
@@ -130,16 +132,17 @@ def forecast_volume(created: pd.Series, as_of: pd.Timestamp, horizon: int = HORI
         past, _ = _fit_and_extend(train, daily.loc[:train.index[-1] + pd.Timedelta(days=6)], horizon)
         actual = weekly.iloc[origin:origin + horizon].to_numpy()
         usable = past > 0
-        ratios.append(actual[usable] / past[usable])
-        errors.append(np.abs(actual[usable] - past[usable]) / np.maximum(actual[usable], 1))
+        if usable.any():
+            ratios.append(actual[usable] / past[usable])
+            errors.append(np.abs(actual[usable] - past[usable]) / np.maximum(actual[usable], 1))
     if not ratios:
         return Forecast(weekly, weeks, point, None, None, seasonal, 0, None, coverage)
     pooled = np.concatenate(ratios)
     tail = (1 - coverage) / 2
     low_ratio, high_ratio = np.quantile(pooled, [tail, 1 - tail])
     mape = float(np.concatenate(errors).mean())
-    return Forecast(weekly, weeks, point, point * low_ratio, point * high_ratio, seasonal,
-                    len(ratios), mape, coverage)
+    return Forecast(weekly, weeks, point, np.round(point * low_ratio, DECIMALS),
+                    np.round(point * high_ratio, DECIMALS), seasonal, len(ratios), mape, coverage)
 
 
 def _backtest_origins(weeks: int, horizon: int, seasonal: bool) -> list[int]:

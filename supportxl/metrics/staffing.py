@@ -138,7 +138,8 @@ def staffing_plan(frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, f
     agents = rates.astype(object)
     for weekday in rates.index:
         for hour in rates.columns:
-            agents.at[weekday, hour] = None if answer is None else agents_needed(
-                float(rates.at[weekday, hour]), handle_minutes, answer, service_level)
+            rate = float(rates.at[weekday, hour])
+            agents.at[weekday, hour] = 0 if rate <= 0 else None if answer is None else agents_needed(
+                rate, handle_minutes, answer, service_level)
     return StaffingPlan(days, history, forecast_per_week, factor, rates, load, agents,
                         handle_minutes, answer, service_level)
