@@ -183,3 +183,27 @@ def test_weeks_without_tickets_give_a_forecast_without_a_range():
     forecast = forecast_volume(created, pd.Timestamp("2026-01-01"))
     assert forecast.available and forecast.low is None and forecast.backtests == 0
     assert (forecast.point >= 0).all()
+
+
+def test_settings_about_and_csv_say_the_same(plan_workbook, tmp_path):
+    from supportxl.deliver.csv_reports import write_kpi_csvs
+
+    dataset, path, model = plan_workbook
+    book, values = load_book(path), load_book(path, data_only=True)
+    answer = _find(book["Settings"], "Answer-time target (h)")
+    assert book["Settings"].cell(answer.row, 2).value == '=IFERROR(AVERAGE(Tickets[Response target (h)]),"")'
+    expected = model.frame["priority"].map(load_template().sla.first_response_hours).mean()
+    assert values["Settings"].cell(answer.row, 2).value == pytest.approx(expected)
+    about = [row[0].value for row in book["About"].iter_rows()]
+    assert {"Forecast tickets per week", "Agents needed (Erlang C)"} <= set(about)
+
+    write_kpi_csvs(dataset, load_template(), tmp_path, model=model)
+    by_hour = pd.read_csv(tmp_path / "by_weekday_hour.csv", encoding="utf-8-sig")
+    agents = _staffing_rows(values["Plan"], "Agents needed")
+    assert by_hour["Agents needed"].tolist() == [agents[d][h] for d in agents for h in range(24)]
+    by_week = pd.read_csv(tmp_path / "by_week.csv", encoding="utf-8-sig")
+    assert by_week["Forecast"].dropna().tolist() == pytest.approx(model.forecast.point.tolist(), abs=0.005)
+    recent = by_week["Tickets"].dropna().astype(int).tolist()
+    created = model.frame["created_at"]
+    weeks = pd.to_datetime(by_week["Week starting"][by_week["Tickets"].notna()])
+    assert recent == [int(((created >= w) & (created < w + pd.Timedelta(days=7))).sum()) for w in weeks]
