@@ -32,7 +32,10 @@ def textbook_agents(rate: float, handle_minutes: float, answer_hours: float, tar
     if load == 0:
         return 0
     agents = math.floor(load) + 1
-    while 1 - textbook_erlang_c(load, agents) * math.exp(-(agents - load) * answer_hours * 60 / handle_minutes) < target:
+    def level(agents: int) -> float:
+        return 1 - textbook_erlang_c(load, agents) * math.exp(-(agents - load) * answer_hours * 60 / handle_minutes)
+
+    while level(agents) < target:
         agents += 1
     return agents
 

@@ -7,6 +7,8 @@ the first-response targets); the forecast itself is written as values, from the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
@@ -28,7 +30,7 @@ PLAN_DEFINITIONS: tuple[tuple[str, str, str], ...] = (
      "pattern taken out, extended and multiplied by the month-of-year index (each month's "
      "tickets per day against the trend, averaged over the years; measured with two years of "
      "history or more). The range holds the stated share of the errors the same method made "
-     "forecasting 13 weeks of the past from earlier weeks.", "written as values"),
+     "forecasting the weeks after earlier points of the history.", "written as values"),
     ("Tickets per hour (forecast)",
      "Tickets created in that weekday and hour over the period, per such weekday in it, times "
      "the forecast's mean week over the period's mean week.",
@@ -40,13 +42,14 @@ PLAN_DEFINITIONS: tuple[tuple[str, str, str], ...] = (
      "answer-time target t meets the service level: 1 - C(c,A) exp(-(c-A) t/h) >= target, with "
      "C(c,A) = P(N=c) / (P(N=c) + (1-A/c) P(N<c)) for N ~ Poisson(A) and h the handle time. "
      f"Blank when more than {MAX_EXTRA_AGENTS} agents above the load would be needed.",
-     "POISSON.DIST over candidate levels INT(A)+1 .. INT(A)+60, the smallest that meets the target"),
+     f"POISSON.DIST over candidate levels INT(A)+1 .. INT(A)+{MAX_EXTRA_AGENTS}, the smallest that "
+     "meets the target"),
 )
 
 
 def write_plan(ctx: BuildContext, ws: Worksheet) -> None:
     f = ctx.formats
-    forecast, staffing = ctx.model.forecast, ctx.model.staffing
+    forecast = ctx.model.forecast
     row = write_title(ctx, ws, 0, 0, "Plan: next quarter's volume and staffing",
                       "Change the service level or the handle time on Settings and the staffing "
                       "tables follow; the forecast is written as values.")
@@ -95,6 +98,7 @@ WEEKDAYS = Dimension("weekday", "Weekday", WEEKDAY_LABELS)
 HOURS = Dimension("hour", "Hour", tuple(range(24)), "int")
 GRID_HEIGHT = len(WEEKDAY_LABELS) + 1  # the header row and one row per weekday
 ASSUMPTION_ROWS = 7
+CellFormula = Callable[[int, int, str, int], str]  # (sheet row, column, weekday, hour) -> formula
 
 
 def _write_staffing(ctx: BuildContext, ws: Worksheet, row: int, forecast_range: str | None) -> None:
@@ -149,7 +153,7 @@ def _write_staffing(ctx: BuildContext, ws: Worksheet, row: int, forecast_range: 
 
 
 def _grid(ctx: BuildContext, ws: Worksheet, top: int, title: str, values: pd.DataFrame, fmt: str,
-          formula, *, array: bool = False) -> None:
+          formula: CellFormula, *, array: bool = False) -> None:
     """A weekday x hour table of formulas with the model's values; its header row at ``top``."""
     f = ctx.formats
     staffing = ctx.model.staffing
