@@ -9,6 +9,7 @@ are look-ups, so a build does a few dozen group-bys instead of a pandas mask per
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,8 @@ import pandas as pd
 from supportxl.dataset import Dataset
 from supportxl.metrics.kpis import (CATALOGUE, Count, Criterion, Kpi, Mean, Measure, Policy, Quantile, Sum,
                                     Value, backlog_at, mask_of)
+from supportxl.metrics.forecast import Forecast, forecast_volume
+from supportxl.metrics.staffing import StaffingPlan, staffing_plan
 from supportxl.schema import OPEN_RULE
 
 if TYPE_CHECKING:
@@ -201,6 +204,21 @@ class ReportModel:
         hours = events.dropna(subset=["hours_in_step"]).groupby("activity")["hours_in_step"]
         return pd.DataFrame({"count": hours.size(), "mean": hours.mean(), "median": hours.median(),
                              "p90": hours.quantile(0.9), "sum": hours.sum()})
+
+    @functools.cached_property
+    def forecast(self) -> Forecast:
+        """Weekly ticket volumes ahead, with the backtested interval."""
+        plan = self.template.plan
+        return forecast_volume(self.frame["created_at"], self.as_of, plan.forecast_weeks, plan.interval)
+
+    @functools.cached_property
+    def staffing(self) -> StaffingPlan:
+        """Agents needed by weekday and hour for the forecast volume (Erlang C)."""
+        start, end = self.dataset.period
+        forecast = self.forecast
+        per_week = float(forecast.point.mean()) if forecast.available else None
+        plan = self.template.plan
+        return staffing_plan(self.frame, start, end, per_week, plan.handle_minutes, plan.service_level)
 
     def unavailable(self, kpi: Kpi) -> str | None:
         """Why ``kpi`` cannot be computed from this source, or None when it can."""

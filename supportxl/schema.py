@@ -75,7 +75,7 @@ OPTIONAL_FIELDS = {
 
 SHEET_NAMES = (
     "Dashboard", "Trend", "Channels", "SLA", "Segments", "Top Accounts", "Agent Performance",
-    "Heatmap", "Backlog", "Escalations", "Insights", "Settings", "About", "Tickets", "Accounts",
+    "Heatmap", "Backlog", "Escalations", "Plan", "Insights", "Settings", "About", "Tickets", "Accounts",
     "Agents", "Escalation Log",
 )
 COMPACT_DATA_SHEET = "Aggregates"  # a compact workbook's formulas read its Cube table
@@ -117,6 +117,7 @@ TICKET_SHEET_COLUMNS: tuple[Column, ...] = (
     Column("priority", "Priority"),
     Column("channel", "Channel"),
     Column("issue_type", "Issue type"),
+    Column("issue_type_rule", "Issue type rule"),  # only for an import that classified untyped tickets
     Column("team", "Team"),
     Column("agent", "Agent"),
     Column("account_id", "Account ID"),
@@ -185,6 +186,8 @@ def event_column(key: str) -> Column:
     return EVENT_COLUMN_BY_KEY[key]
 
 
-def ticket_columns(business_hours: bool) -> tuple[Column, ...]:
-    """The Tickets sheet's columns; the business-hour durations only when a calendar is set."""
-    return tuple(c for c in TICKET_SHEET_COLUMNS if business_hours or c.key not in BUSINESS_HOUR_KEYS)
+def ticket_columns(business_hours: bool, classified: bool = False) -> tuple[Column, ...]:
+    """The Tickets sheet's columns; the business-hour durations only when a calendar is set,
+    the issue-type rule only when the import classified untyped tickets."""
+    return tuple(c for c in TICKET_SHEET_COLUMNS if (business_hours or c.key not in BUSINESS_HOUR_KEYS)
+                 and (classified or c.key != "issue_type_rule"))

@@ -44,6 +44,16 @@ class Targets:
 
 
 @dataclass(frozen=True)
+class PlanAssumptions:
+    """What the Plan sheet's forecast and staffing table assume (the last two live on Settings)."""
+
+    forecast_weeks: int = 13
+    interval: float = 0.8  # share of backtest errors the forecast interval covers
+    service_level: float = 0.8  # share of tickets to answer within the first-response target
+    handle_minutes: float = 12.0  # agent work time per ticket
+
+
+@dataclass(frozen=True)
 class ReportTemplate:
     name: str = DEFAULT_TEMPLATE
     title: str = "Support Performance Dashboard"
@@ -54,6 +64,7 @@ class ReportTemplate:
     paper: str = "auto"  # "letter", "a4", or "auto": Letter where the data's locale uses it
     sla: SlaPolicy = field(default_factory=SlaPolicy)
     targets: Targets = field(default_factory=Targets)
+    plan: PlanAssumptions = field(default_factory=PlanAssumptions)
     calendar: BusinessCalendar | None = None
     sheets: tuple[str, ...] = SHEET_NAMES
     cards: tuple[str, ...] = DEFAULT_CARDS
@@ -162,7 +173,7 @@ def _validate_theme(theme: Theme, source: str) -> None:
                                  f"found {value!r}.")
 
 
-NOT_TEMPLATES = ("actions",)  # templates/actions.toml holds the Insights' suggested actions
+NOT_TEMPLATES = ("actions", "issue_types")  # the Insights' suggested actions; the import's issue-type rules
 
 
 def shipped_templates() -> list[str]:
@@ -200,6 +211,14 @@ def validate_template(template: ReportTemplate, source: str) -> None:
         )
     if template.top_accounts < 1:
         raise ParameterError(f"{source}: top_accounts must be at least 1, found {template.top_accounts}.")
+    plan = template.plan
+    for name, value, ok, rule in (
+            ("forecast_weeks", plan.forecast_weeks, 1 <= plan.forecast_weeks <= 52, "between 1 and 52"),
+            ("interval", plan.interval, 0 < plan.interval < 1, "between 0 and 1 (exclusive)"),
+            ("service_level", plan.service_level, 0 < plan.service_level < 1, "between 0 and 1 (exclusive)"),
+            ("handle_minutes", plan.handle_minutes, plan.handle_minutes > 0, "above 0")):
+        if not ok:
+            raise ParameterError(f"{source}: plan.{name} must be {rule}, found {value}.")
     if template.calendar is not None:
         template.calendar.validate()
     compact = template.compact

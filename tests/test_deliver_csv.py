@@ -21,7 +21,7 @@ from conftest import load_book
 
 runner = CliRunner()
 FILES = ["by_month.csv", "by_channel.csv", "by_priority.csv", "by_industry.csv", "by_country.csv",
-         "by_account.csv", "by_agent.csv"]
+         "by_account.csv", "by_agent.csv", "by_week.csv", "by_weekday_hour.csv"]
 FORMATS = {item.name: item.fmt for item in CATALOGUE} | {"Backlog at month end": "int"}
 # Half a unit of the last decimal written, in the workbook's units (percent are written x 100).
 TOLERANCE = {"int": 0, "hours": 0.0005, "percent": 0.00005, "score": 0.005, "currency": 0.005}
@@ -93,7 +93,7 @@ def assert_same_numbers(path, ws, grid_label: str, total: str = "Total", rows: i
     return compared
 
 
-def test_seven_files_with_human_headers(csv_dir):
+def test_nine_files_with_human_headers(csv_dir):
     header, body = read_csv(csv_dir / "by_month.csv")
     assert header == ["Month", "Tickets", "Mean first response (h)", "Median first response (h)",
                       "P90 first response (h)", "Mean resolution (h)", "Median resolution (h)",
@@ -231,7 +231,7 @@ def test_cli_writes_the_csv_files(small_dataset, tmp_path):
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert len(lines) == 2 and lines[0].startswith(f"Wrote {out} (")
-    assert lines[1] == f"Wrote 7 CSV files to {kpis}/."
+    assert lines[1] == f"Wrote 9 CSV files to {kpis}/."
     assert sorted(p.name for p in kpis.iterdir()) == sorted(FILES)
     about = load_book(out)["About"]
     command = {r[0].value: r[1].value for r in about.iter_rows() if r[0].value}["Regenerate with"]
@@ -240,4 +240,4 @@ def test_cli_writes_the_csv_files(small_dataset, tmp_path):
     quiet = runner.invoke(app, ["report", "--tickets", "300", "-o", str(tmp_path / "r.xlsx"),
                                 "--csv-dir", str(tmp_path / "r"), "-q"])
     assert quiet.exit_code == 0 and quiet.stdout == "" and quiet.stderr == ""
-    assert len(list((tmp_path / "r").glob("by_*.csv"))) == 7
+    assert len(list((tmp_path / "r").glob("by_*.csv"))) == 9

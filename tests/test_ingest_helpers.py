@@ -373,7 +373,8 @@ def assert_valid_dataset(dataset: Dataset) -> None:
     """The Dataset has the canonical shape, and the metrics can be computed from it."""
     t = dataset.tickets
     assert tuple(t.columns[:len(TICKET_COLUMNS)]) == TICKET_COLUMNS
-    assert set(t.columns[len(TICKET_COLUMNS):]) <= {"frt_business_hours_source", "ttr_business_hours_source"}
+    assert set(t.columns[len(TICKET_COLUMNS):]) <= {"frt_business_hours_source", "ttr_business_hours_source",
+                                                   "issue_type_rule"}
     assert len(t) > 0
     for column in ("created_at", "first_response_at", "resolved_at"):
         assert t[column].dtype == "datetime64[ns]", column

@@ -12,6 +12,8 @@ same that the workbook caches, so the two agree by construction:
     by_industry.csv, by_country.csv   the Segments grids
     by_account.csv   every account, ranked like Top Accounts (whose rows are the first ones)
     by_agent.csv     the Agent Performance grid
+    by_week.csv      the Plan sheet's recent weeks and the forecast with its range
+    by_weekday_hour.csv   the Plan sheet's tickets per hour, offered load and agents needed
 
 Format, for spreadsheets and scripts alike: UTF-8 with a byte-order mark (so that Excel
 reads accented names right; pandas and LibreOffice skip it), commas, '\\n' line ends, one
@@ -33,6 +35,7 @@ import pandas as pd
 
 from supportxl.dataset import Dataset
 from supportxl.fileio import atomic_write
+from supportxl.metrics.forecast import RECENT_WEEKS
 from supportxl.metrics.kpis import NOT_AVAILABLE, Criterion, Value, kpi
 from supportxl.model import ReportModel, plan
 from supportxl.schema import PRIORITIES
@@ -94,7 +97,7 @@ def _table(name: str, model: ReportModel, dim: Dimension, keys: Sequence[str],
 
 
 def kpi_tables(model: ReportModel) -> list[KpiTable]:
-    """The seven KPI tables of the report model (see the module's docstring)."""
+    """The KPI and plan tables of the report model (see the module's docstring)."""
     frame, template = model.frame, model.template
     accounts = frame.drop_duplicates("account_id").set_index("account_id")
     team_of = frame.drop_duplicates("agent").set_index("agent")["team"]
@@ -111,7 +114,31 @@ def kpi_tables(model: ReportModel) -> list[KpiTable]:
                                                  ("Industry", lambda a: accounts.at[a, "industry"]))),
         _table("agent", model, agents_of(frame), AGENT_KPIS, total_label="All agents",
                info=(("Team", lambda a: team_of[a]),)),
+        *plan_tables(model),
     ]
+
+
+def plan_tables(model: ReportModel) -> list[KpiTable]:
+    """The Plan sheet's numbers: the weekly forecast (by_week.csv: recent actual weeks, then the
+    forecast weeks with their range) and the staffing table (by_weekday_hour.csv)."""
+    forecast, staffing = model.forecast, model.staffing
+    share = f"{forecast.coverage:.0%}"
+    weekly = [(f"{week:%Y-%m-%d}", int(tickets), None, None, None)
+              for week, tickets in forecast.history.iloc[-RECENT_WEEKS:].items()]
+    for i, week in enumerate(forecast.weeks):
+        low, high = ((None, None) if forecast.low is None else (float(forecast.low[i]), float(forecast.high[i])))
+        weekly.append((f"{week:%Y-%m-%d}", None, float(forecast.point[i]), low, high))
+    by_week = KpiTable("week", (Column("Week starting", "text"), Column("Tickets", "int"),
+                                Column("Forecast", "score"), Column(f"Low ({share})", "score"),
+                                Column(f"High ({share})", "score")), tuple(weekly))
+    cells = tuple((day, hour, float(staffing.rates.at[day, hour]), float(staffing.load.at[day, hour]),
+                   staffing.agents.at[day, hour])
+                  for day in staffing.rates.index for hour in staffing.rates.columns)
+    by_hour = KpiTable("weekday_hour", (Column("Weekday", "text"), Column("Hour", "int"),
+                                        Column("Tickets per hour", "score"),
+                                        Column("Offered load (Erlangs)", "score"),
+                                        Column("Agents needed", "int")), cells)
+    return [by_week, by_hour]
 
 
 def write_kpi_csvs(dataset: Dataset, template: ReportTemplate, folder: Path, *,

@@ -34,6 +34,7 @@ from supportxl.ingest.checks import (fold_spellings, implausible, implausible_de
                                      latest_moment, latest_plausible, parse_as_of, period_days,
                                      reconcile_status, report_folds, report_missing_fields,
                                      report_reconciled)
+from supportxl.ingest.classify import classify_untyped
 from supportxl.ingest.mapping import (BUILTIN, COUNT_FIELDS, FIELDS, PRIORITIES, TIERS, TIMESTAMP_FIELDS,
                                       Mapping, Match, check_zone, describe_expected, load_mapping, match,
                                       normalise, rank)
@@ -196,6 +197,7 @@ class _Importer:
         work = self._reconcile(work)
         work = self._fold(work)
         tickets = self._tickets(work)
+        tickets = classify_untyped(tickets, work["_row"].to_numpy(), self.report)
         if self.redact:
             tickets = _redact(tickets)
         missing = self._missing_fields(work)

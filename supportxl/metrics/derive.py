@@ -77,6 +77,8 @@ def _ticket_frame(dataset: Dataset, template: ReportTemplate) -> pd.DataFrame:
                            len(frame))
     for key in ("requester_name", "requester_email", "subject"):
         frame[key] = t[key].fillna("").astype(str).to_numpy(dtype=object)
+    if "issue_type_rule" in t:  # an import classified untyped tickets
+        frame["issue_type_rule"] = t["issue_type_rule"].fillna("").astype(str).to_numpy(dtype=object)
     frame["csat"] = pd.array(t["csat"], dtype="Int64")
     escalated = t["escalated"].to_numpy(dtype=bool)
     frame["escalated"] = np.where(escalated, "Yes", "No").astype(object)

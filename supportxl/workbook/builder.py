@@ -20,6 +20,7 @@ from supportxl.workbook.grids import Grid
 from supportxl.workbook.sheets import dashboard, data, escalations, insights, quality, summaries
 from supportxl.workbook.sheets.about import write_about
 from supportxl.workbook.sheets.data import check_rows
+from supportxl.workbook.sheets.plan import write_plan
 from supportxl.workbook.sheets.settings import write_settings
 from supportxl.schema import COMPACT_DATA_SHEET, QUALITY_SHEET, SHEET_CHOICES
 from supportxl.workbook.theme import Formats
@@ -46,6 +47,7 @@ SHEETS: tuple[tuple[str, SheetWriter], ...] = (
     ("Heatmap", summaries.write_heatmap),
     ("Backlog", summaries.write_backlog),
     ("Escalations", escalations.write_escalations),
+    ("Plan", write_plan),
     ("Insights", insights.write_insights),
     (QUALITY_SHEET, quality.write_quality),
     ("Settings", write_settings),

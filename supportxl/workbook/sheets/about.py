@@ -12,6 +12,7 @@ from supportxl.model import RULES
 from supportxl.workbook.catalogue import PERIOD_NAME, SLICE_NAME
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.ranges import absolute, on_sheet
+from supportxl.workbook.sheets.plan import PLAN_DEFINITIONS
 
 SHEET_GUIDE = {
     "Dashboard": "KPI cards against targets, trends and charts; filter by month, channel, "
@@ -27,6 +28,8 @@ SHEET_GUIDE = {
     "Backlog": "Open tickets at period end by age and priority.",
     "Escalations": "Time in each escalation step, time to escalate, hand-offs, who talks to whom, "
                    "the longest escalations and resolution-time quartiles.",
+    "Plan": "Next quarter: the weekly volume forecast with its range, and the agents needed by "
+            "weekday and hour (Erlang C) for the service level and handle time on Settings.",
     "Insights": "Ranked findings with their numbers, evidence and recommended actions.",
     "Data Quality": "What importing the helpdesk export found (unparseable dates, unknown values, "
                     "duplicates, dropped rows) and what was done about it.",
@@ -98,6 +101,11 @@ def write_about(ctx: BuildContext, ws: Worksheet, *, command: str | None, sheets
         ws.write_string(row, 0, item.name, f.get("label"))
         ws.write_string(row, 1, item.definition, f.get("wrap"))
         ws.write_string(row, 2, item.excel(), f.get("note"))
+        row += 1
+    for name, definition, formula in PLAN_DEFINITIONS if "Plan" in sheets else ():
+        ws.write_string(row, 0, name, f.get("label"))
+        ws.write_string(row, 1, definition, f.get("wrap"))
+        ws.write_string(row, 2, formula, f.get("note"))
         row += 1
 
     row = write_rules(ctx, ws, row + 1)

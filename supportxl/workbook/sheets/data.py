@@ -108,7 +108,7 @@ def _fitted_width(spec: Column, values: pd.Series) -> float:
 
 def write_tickets(ctx: BuildContext, ws: Worksheet) -> None:
     """The Tickets table; SLA targets and breach flags are formulas over the Settings sheet."""
-    columns = ticket_columns(ctx.template.business_hours)
+    columns = ticket_columns(ctx.template.business_hours, "issue_type_rule" in ctx.frame)
     letters = {c.key: column_letter(i) for i, c in enumerate(columns)}
 
     def ref(key: str, row: int) -> str:

@@ -7,9 +7,10 @@ import dataclasses
 from xlsxwriter.worksheet import Worksheet
 
 from supportxl.dataset import STATED_BUSINESS_HOURS
-from supportxl.schema import PRIORITIES, SLA_COLUMNS, SLA_TABLE
+from supportxl.schema import PRIORITIES, SLA_COLUMNS, SLA_TABLE, column
 from supportxl.metrics.derive import data_calendar
 from supportxl.metrics.kpis import AS_OF_NAME, BREACH_HOURS_CAP_NAME, CSAT_GOOD_NAME, MATURITY_NAME
+from supportxl.metrics.staffing import ANSWER_HOURS_NAME, HANDLE_MINUTES_NAME, SERVICE_LEVEL_NAME
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.ranges import absolute, on_sheet
 from supportxl.workbook.sheets.data import excel_serial
@@ -88,6 +89,33 @@ def write_settings(ctx: BuildContext, ws: Worksheet) -> None:
     row += 1
     ws.write_string(row, 0, "SLA clock", f.get("label"))
     ws.write_string(row, 1, _clock_description(ctx))
+    if "Plan" in ctx.template.sheets:
+        _write_plan_assumptions(ctx, ws, row + 2)
+
+
+def _write_plan_assumptions(ctx: BuildContext, ws: Worksheet, row: int) -> None:
+    """What the Plan sheet's staffing table assumes: two inputs and the answer-time target,
+    which follows the first-response targets above."""
+    f = ctx.formats
+    sheet = ws.get_name()
+    plan = ctx.template.plan
+    ws.write_string(row, 0, "Planning (the Plan sheet's staffing table)", f.get("section"))
+    inputs = (("Service level target (share answered in time)", SERVICE_LEVEL_NAME, plan.service_level,
+               "percent"),
+              ("Handle time per ticket (min)", HANDLE_MINUTES_NAME, plan.handle_minutes, "score"))
+    for label, name, value, fmt in inputs:
+        row += 1
+        ws.write_string(row, 0, label, f.get("label"))
+        ws.write_number(row, 1, value, f.get("input", fmt))
+        ws.write_string(row, 2, name)
+        ctx.workbook.define_name(name, "=" + on_sheet(sheet, absolute(row, 1)))
+    row += 1
+    ws.write_string(row, 0, "Answer-time target (h)", f.get("label"))
+    ctx.write_formula(ws, row, 1, f'=IFERROR(AVERAGE({column("response_target").ref}),"")',
+                      ctx.model.staffing.answer_hours, f.get("plain", "hours"))
+    ws.write_string(row, 2, ANSWER_HOURS_NAME)
+    ws.write_string(row, 4, "The tickets' mean first-response target: follows the SLA table.", f.get("note"))
+    ctx.workbook.define_name(ANSWER_HOURS_NAME, "=" + on_sheet(sheet, absolute(row, 1)))
 
 
 def _clock_description(ctx: BuildContext) -> str:
