@@ -17,7 +17,7 @@ import pandas as pd
 
 from supportxl.config import from_data, read_toml
 from supportxl.metrics.kpis import Kpi, Single, kpi
-from supportxl.model import ReportModel, last_complete_month
+from supportxl.model import ReportModel
 from supportxl.paths import TEMPLATES_DIR
 from supportxl.schema import MONTHS, PRIORITIES, UNKNOWN, WEEKDAYS
 from supportxl.workbook.theme import NUMBER_FORMATS
@@ -381,9 +381,9 @@ def _automation(model: ReportModel, actions: Actions) -> Finding | None:
 
 
 def _trend(model: ReportModel, actions: Actions) -> Finding | None:
+    # Volume: a month's created tickets are all there once it has ended (unlike its outcomes).
     monthly = model.frame.groupby("month").size().sort_index()
-    complete = last_complete_month(model.as_of, model.template.maturity_days)
-    monthly = monthly[monthly.index <= complete]  # a month still maturing is not compared
+    monthly = monthly[monthly.index + pd.DateOffset(months=1) <= model.as_of]
     if len(monthly) < 2:
         return None
     change = monthly.iloc[-1] / monthly.iloc[-2] - 1
