@@ -17,7 +17,8 @@ from supportxl.progress import NoProgress, Progress
 from supportxl.template import ReportTemplate, load_template
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.grids import Grid
-from supportxl.workbook.sheets import dashboard, data, escalations, insights, quality, summaries
+from supportxl.workbook.pivots import add_pivot_parts
+from supportxl.workbook.sheets import dashboard, data, escalations, insights, pivots, quality, summaries
 from supportxl.workbook.sheets.about import write_about
 from supportxl.workbook.sheets.data import check_rows
 from supportxl.workbook.sheets.settings import write_settings
@@ -46,6 +47,7 @@ SHEETS: tuple[tuple[str, SheetWriter], ...] = (
     ("Heatmap", summaries.write_heatmap),
     ("Backlog", summaries.write_backlog),
     ("Escalations", escalations.write_escalations),
+    (pivots.SHEET, pivots.write_pivots),
     ("Insights", insights.write_insights),
     (QUALITY_SHEET, quality.write_quality),
     ("Settings", write_settings),
@@ -170,6 +172,7 @@ def build_workbook(dataset: Dataset, out: Path, template: ReportTemplate | None 
                         **_print_rows(name, ctx.grids.get(name, {})))
         progress.step("Saving the workbook")
         workbook.close()
+        add_pivot_parts(path, ctx.grids.get(pivots.SHEET, {}).get("pivots"))
 
     atomic_write(Path(out), write)
     progress.step("Done")
