@@ -27,7 +27,7 @@ def test_build_from_a_generated_folder(tmp_path, small_dataset):
     result = run("build", str(tmp_path / "data"), "-o", str(out))
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"Wrote {out} (")
-    assert "17 sheets, 2,000 tickets) in " in result.stdout
+    assert "18 sheets, 2,000 tickets) in " in result.stdout
     assert out.is_file()
 
 

@@ -15,7 +15,7 @@ from supportxl.workbook.catalogue import SHEET_NAMES
 from conftest import load_book as load, make_dataset
 
 EXPECTED_SHEETS = ["Dashboard", "Trend", "Channels", "SLA", "Segments", "Top Accounts", "Agent Performance",
-                   "Heatmap", "Backlog", "Escalations", "Insights", "Settings", "About", "Tickets", "Accounts", "Agents",
+                   "Heatmap", "Backlog", "Escalations", "Pivots", "Insights", "Settings", "About", "Tickets", "Accounts", "Agents",
                    "Escalation Log", "Lists"]
 
 

@@ -58,6 +58,8 @@ CONTENT_TYPES = {
 }
 CACHE_ID = 1  # the workbook's only pivot cache
 AGGREGATIONS = {"count": "Count", "sum": "Sum", "average": "Average", "min": "Min", "max": "Max"}
+YEARS_FIELD = "Years"  # the field a month grouping adds
+MONTH_LABELS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 BLANK_LABEL = "(blank)"  # what Excel shows for the item of empty cells
 SHORT_TEXT = 255  # longer shared-item text needs longText="1"
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -79,6 +81,9 @@ class CacheField:
     items: tuple | None
     codes: np.ndarray | None = None
     values: np.ndarray | None = None
+    grouping: str | None = None  # "months" on a date field, "years" on the field added for it
+    group_base: int = 0  # the date field a grouping reads
+    group_parent: int | None = None  # the years field of a field grouped by months
 
     @property
     def blank(self) -> bool:
@@ -117,10 +122,11 @@ class PivotCache:
 
 def build_cache(sheet: str, columns: Sequence[Column], cells: dict[str, tuple[str, np.ndarray]],
                 axis_fields: set[str], *, order: dict[str, Sequence] | None = None,
-                refresh_on_open: bool = False) -> PivotCache:
+                group_by_month: str | None = None, refresh_on_open: bool = False) -> PivotCache:
     """The cache of a table whose ``columns`` start at A1; ``cells[key]`` is a column as its
     cells hold it: ("text", strings, "" for empty), ("number", floats, NaN for empty) or
-    ("date", Excel serials). Items are sorted (``order`` gives a field's own order)."""
+    ("date", Excel serials). Items are sorted (``order`` gives a field's own order); the date
+    field ``group_by_month`` is grouped by month and year."""
     order = order or {}
     fields = []
     records = 0
@@ -132,7 +138,19 @@ def build_cache(sheet: str, columns: Sequence[Column], cells: dict[str, tuple[st
         else:
             fields.append(CacheField(column.header, kind, None, values=np.asarray(data, dtype=float)))
     ref = area(0, 0, max(records, 1), len(columns) - 1, absolute_ref=False)
+    if group_by_month:
+        _group_by_month(fields, next(i for i, c in enumerate(columns) if c.header == group_by_month))
     return PivotCache(sheet, ref, fields, records, refresh_on_open)
+
+
+def _group_by_month(fields: list[CacheField], base: int) -> None:
+    """Group a date field by months and add the Years field over it, as Excel groups a date
+    field dragged onto an axis (the months of two years stay apart under their year)."""
+    date = fields[base]
+    if date.items is not None or np.isnan(date.values).all():
+        return  # a date field on an axis keeps its dates; an empty one has nothing to group
+    date.grouping, date.group_base, date.group_parent = "months", base, len(fields)
+    fields.append(CacheField(YEARS_FIELD, "date", None, values=date.values, grouping="years", group_base=base))
 
 
 def _shared_field(name: str, kind: str, data: np.ndarray, order: Sequence | None) -> CacheField:
@@ -188,8 +206,28 @@ def _cache_field_xml(f: CacheField) -> str:
         return (f'<cacheField name={quoteattr(f.name)} numFmtId="{num_fmt}">'
                 f'<sharedItems{attrs} count="{f.item_count}">{items}</sharedItems></cacheField>')
     values = f.values
-    attrs = _type_attrs(f.kind, values[~np.isnan(values)], bool(np.isnan(values).any()))
-    return f'<cacheField name={quoteattr(f.name)} numFmtId="{num_fmt}"><sharedItems{attrs}/></cacheField>'
+    present = values[~np.isnan(values)]
+    if f.grouping == "years":
+        return (f'<cacheField name={quoteattr(f.name)} numFmtId="0" databaseField="0">'
+                f'{_field_group_xml(f, present)}</cacheField>')
+    attrs = _type_attrs(f.kind, present, bool(np.isnan(values).any()))
+    group = _field_group_xml(f, present) if f.grouping else ""
+    return (f'<cacheField name={quoteattr(f.name)} numFmtId="{num_fmt}"><sharedItems{attrs}/>'
+            f'{group}</cacheField>')
+
+
+def _field_group_xml(f: CacheField, present: np.ndarray) -> str:
+    """The date grouping: its range, and its items between the before and after items."""
+    start, end = _dates(np.array([present.min(), present.max()]))
+    if f.grouping == "months":
+        labels = MONTH_LABELS
+    else:
+        labels = tuple(str(y) for y in range(int(start[:4]), int(end[:4]) + 1))
+    items = [f"<{start[:10]}", *labels, f">{end[:10]}"]
+    parent = f' par="{f.group_parent}"' if f.group_parent is not None else ""
+    return (f'<fieldGroup{parent} base="{f.group_base}"><rangePr groupBy="{f.grouping}" '
+            f'startDate="{start}" endDate="{end}"/><groupItems count="{len(items)}">'
+            + "".join(f"<s v={quoteattr(v)}/>" for v in items) + "</groupItems></fieldGroup>")
 
 
 def _type_attrs(kind: str, values: np.ndarray, blank: bool) -> str:
@@ -220,7 +258,7 @@ def _item_xml(kind: str, value) -> str:
 
 def cache_records_xml(cache: PivotCache) -> bytes:
     """Every record of the cache, one <r> per source row, built column by column."""
-    columns = [_record_column(f) for f in cache.fields]
+    columns = [_record_column(f) for f in cache.fields if f.grouping != "years"]
     rows = ["<r>" + "".join(cells) + "</r>" for cells in zip(*columns)] if columns else []
     head = (f'{_DECLARATION}<pivotCacheRecords xmlns="{MAIN_NS}" xmlns:r="{REL_NS}" '
             f'count="{cache.records}">')

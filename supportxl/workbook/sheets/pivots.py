@@ -14,7 +14,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from supportxl.dataset import STATUSES
 from supportxl.generate.params import PRIORITIES
-from supportxl.metrics.columns import TICKETS_TABLE, ticket_columns
+from supportxl.metrics.columns import TICKETS_TABLE, column, ticket_columns
 from supportxl.template import PivotSpec
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.grids import write_title
@@ -60,6 +60,7 @@ def ticket_cache(ctx: BuildContext) -> PivotCache:
     axis = {name for spec in ctx.template.pivots for name in spec.fields if name != spec.values}
     axis |= set(ctx.template.slicers)
     return build_cache(TICKETS_TABLE, columns, cells, axis, order=ITEM_ORDER,
+                       group_by_month=column("created_at").header,
                        refresh_on_open=ctx.template.refresh_on_open)
 
 
