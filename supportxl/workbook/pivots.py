@@ -19,7 +19,6 @@ pivots' sheet; a defined name per slicer cache.
 
 from __future__ import annotations
 
-import math
 import posixpath
 import re
 import struct
@@ -155,17 +154,19 @@ def _group_by_month(fields: list[CacheField], base: int) -> None:
 
 def _shared_field(name: str, kind: str, data: np.ndarray, order: Sequence | None) -> CacheField:
     if kind == "text":
-        present = pd.Series(data, dtype=object)
-        present = present[present != ""]
-        found = set(present.unique())
-        items = [v for v in order or () if v in found]
-        items += sorted(found - set(items), key=lambda v: (v.casefold(), v))
-        codes = pd.Categorical(data, categories=items).codes.astype(np.int64)
+        codes, found = pd.factorize(np.asarray(data, dtype=object))
+        empty = next((k for k, v in enumerate(found) if v == ""), None)
+        first = {v: k for k, v in enumerate(order or ())}
+        keys = [(first.get(v, len(first)), v.casefold(), v) for v in found]
     else:
-        values = np.asarray(data, dtype=float)
-        items = sorted(set(values[~np.isnan(values)].tolist()))
-        codes = pd.Categorical(values, categories=items).codes.astype(np.int64)
-    return CacheField(name, kind, tuple(items), codes=codes)
+        codes, found = pd.factorize(np.asarray(data, dtype=float), use_na_sentinel=True)
+        empty = None
+        keys = list(found)
+    ranked = sorted(k for k in range(len(found)) if k != empty)
+    ranked.sort(key=keys.__getitem__)
+    position = np.full(len(found) + 1, -1, dtype=np.int64)  # the last slot: codes of -1 stay -1
+    position[ranked] = np.arange(len(ranked))
+    return CacheField(name, kind, tuple(found[k] for k in ranked), codes=position[codes])
 
 
 def _cell_value(kind: str, value):
@@ -258,26 +259,30 @@ def _item_xml(kind: str, value) -> str:
 
 def cache_records_xml(cache: PivotCache) -> bytes:
     """Every record of the cache, one <r> per source row, built column by column."""
-    columns = [_record_column(f) for f in cache.fields if f.grouping != "years"]
-    rows = ["<r>" + "".join(cells) + "</r>" for cells in zip(*columns)] if columns else []
+    fields = [f for f in cache.fields if f.grouping != "years"]  # a grouping has no values of its own
+    grid = np.empty((cache.records, len(fields) + 2), dtype=object)
+    grid[:, 0], grid[:, -1] = "<r>", "</r>"
+    for j, f in enumerate(fields, start=1):
+        grid[:, j] = _record_column(f)
     head = (f'{_DECLARATION}<pivotCacheRecords xmlns="{MAIN_NS}" xmlns:r="{REL_NS}" '
             f'count="{cache.records}">')
-    return (head + "".join(rows) + "</pivotCacheRecords>").encode("utf-8")
+    return (head + "".join(grid.ravel().tolist()) + "</pivotCacheRecords>").encode("utf-8")
 
 
-def _record_column(f: CacheField) -> list[str]:
+def _record_column(f: CacheField) -> np.ndarray:
     """The record elements of one field; each distinct value is formatted once."""
     if f.items is not None:
         tags = np.array([f'<x v="{i}"/>' for i in range(f.item_count)], dtype=object)
-        return tags[f.item_codes()].tolist()
-    values = f.values
-    unique, inverse = np.unique(values, return_inverse=True)  # NaNs sort last
+        return tags[f.item_codes()]
+    codes, unique = pd.factorize(f.values, use_na_sentinel=True)
     if f.kind == "date":
-        texts = [f'<d v="{d}"/>' for d in _dates(np.nan_to_num(unique))]
+        texts = np.char.add(np.char.add('<d v="', _dates(unique)), '"/>')
     else:
-        texts = [f'<n v="{_number(v)}"/>' for v in np.nan_to_num(unique)]
-    tags = np.array(["<m/>" if math.isnan(u) else t for u, t in zip(unique, texts)], dtype=object)
-    return tags[inverse.reshape(-1)].tolist()
+        whole = np.all(np.mod(unique, 1) == 0) and np.all(np.abs(unique) < 2 ** 53)
+        numbers = unique.astype(np.int64) if whole else unique
+        texts = np.char.add(np.char.add('<n v="', numbers.astype(str)), '"/>')
+    tags = np.append(texts.astype(object), "<m/>")  # code -1: an empty cell
+    return tags[codes]
 
 
 # --- pivot tables ----------------------------------------------------------------------

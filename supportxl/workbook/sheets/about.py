@@ -27,6 +27,7 @@ SHEET_GUIDE = {
     "Backlog": "Open tickets at period end by age and priority.",
     "Escalations": "Time in each escalation step, time to escalate, hand-offs, who talks to whom, "
                    "the longest escalations and resolution-time quartiles.",
+    "Pivots": "Native PivotTables over the Tickets table with slicers: re-pivot them in Excel.",
     "Insights": "Ranked findings with their numbers, evidence and recommended actions.",
     "Data Quality": "What importing the helpdesk export found (unparseable dates, unknown values, "
                     "duplicates, dropped rows) and what was done about it.",
