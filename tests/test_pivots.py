@@ -463,3 +463,49 @@ def test_libreoffice_refreshes_the_pivots_to_our_values(small_workbook, tmp_path
         start = next(i for i, row in enumerate(cells) if row[0] == caption)  # below the page fields
         theirs = cells_by_label(cells[start:], has_columns, table.get("rowHeaderCaption") == "Month")
         assert theirs == pytest.approx(rendered(small_workbook, name), rel=1e-9), name
+
+
+# --- the cache of a small table ----------------------------------------------------------
+
+def test_cache_items_ignore_case_and_blanks_are_their_own_item():
+    from supportxl.metrics.columns import Column
+    from supportxl.workbook.pivots import build_cache, cache_definition_xml, cache_records_xml
+
+    columns = (Column("team", "Team"), Column("hours", "Hours", "hours"), Column("when", "When", "datetime"))
+    cells = {"team": ("text", np.array(["b", "A", "", "a", "=SUM(A1)"], dtype=object)),
+             "hours": ("number", np.array([1.5, np.nan, 2.0, 1.5, 3.0])),
+             "when": ("date", np.array([45658.5, 45659.0, np.nan, 45658.5, 45700.25]))}
+    cache = build_cache("Data", columns, cells, {"Team"}, group_by_month="When")
+    team = cache.field("Team")
+    assert team.items == ("=SUM(A1)", "A", "b")  # "a" shares "A"'s item, as in Excel
+    assert team.item_codes().tolist() == [2, 1, 3, 1, 0] and team.labels()[-1] == "(blank)"
+    definition = ET.fromstring(cache_definition_xml(cache))
+    shared = definition.find("m:cacheFields/m:cacheField/m:sharedItems", NS)
+    assert (shared.get("containsBlank"), shared.get("count")) == ("1", "4")
+    assert [e.tag.split("}")[1] for e in shared] == ["s", "s", "s", "m"]
+    hours = definition.findall("m:cacheFields/m:cacheField", NS)[1].find("m:sharedItems", NS)
+    assert dict(hours.attrib) == {"containsString": "0", "containsBlank": "1", "containsNumber": "1",
+                                  "minValue": "1.5", "maxValue": "3"}
+    records = ET.fromstring(cache_records_xml(cache))
+    assert [[(e.tag.split("}")[1], e.get("v")) for e in r] for r in records] == [
+        [("x", "2"), ("n", "1.5"), ("d", "2025-01-01T12:00:00")],
+        [("x", "1"), ("m", None), ("d", "2025-01-02T00:00:00")],
+        [("x", "3"), ("n", "2.0"), ("m", None)],
+        [("x", "1"), ("n", "1.5"), ("d", "2025-01-01T12:00:00")],
+        [("x", "0"), ("n", "3.0"), ("d", "2025-02-12T06:00:00")]]
+    assert definition.find("m:cacheSource/m:worksheetSource", NS).attrib == {"ref": "A1:C6", "sheet": "Data"}
+
+
+def test_a_pivot_too_wide_for_a_sheet_is_a_clear_error(tiny_dataset, tmp_path, monkeypatch):
+    from supportxl.errors import SupportxlError
+    from supportxl.workbook.sheets import pivots
+
+    monkeypatch.setattr(pivots, "MAX_COLUMNS", 10)
+    template = load_template("dashboard", ['pivots=[{name="Per agent", rows="Team", columns="Agent"}]'])
+    agents = tiny_dataset.tickets["agent"].nunique()
+    with pytest.raises(SupportxlError) as info:
+        build_workbook(tiny_dataset, tmp_path / "wide.xlsx", template)
+    assert str(info.value) == (f"pivot 'Per agent': 3 row and {agents:,} column items do not fit on the Pivots "
+                               f"sheet (Excel's limit is 1,048,576 rows and 10 columns); choose fields with "
+                               f"fewer distinct values.")
+    assert not list(tmp_path.iterdir())  # nothing half-written

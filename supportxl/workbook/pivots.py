@@ -165,8 +165,15 @@ def _shared_field(name: str, kind: str, data: np.ndarray, order: Sequence | None
     ranked = sorted(k for k in range(len(found)) if k != empty)
     ranked.sort(key=keys.__getitem__)
     position = np.full(len(found) + 1, -1, dtype=np.int64)  # the last slot: codes of -1 stay -1
-    position[ranked] = np.arange(len(ranked))
-    return CacheField(name, kind, tuple(found[k] for k in ranked), codes=position[codes])
+    items, seen = [], {}
+    for k in ranked:
+        # Excel's items ignore case: spellings that differ only in case share the first one's item
+        same = found[k].casefold() if kind == "text" else found[k]
+        if same not in seen:
+            seen[same] = len(items)
+            items.append(found[k])
+        position[k] = seen[same]
+    return CacheField(name, kind, tuple(items), codes=position[codes])
 
 
 def _cell_value(kind: str, value):

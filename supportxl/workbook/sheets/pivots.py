@@ -13,12 +13,14 @@ import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
 from supportxl.dataset import STATUSES
+from supportxl.errors import SupportxlError
 from supportxl.generate.params import PRIORITIES
 from supportxl.metrics.columns import TICKETS_TABLE, column, ticket_columns
 from supportxl.template import PivotSpec
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.grids import write_title
 from supportxl.workbook.pivots import PivotCache, PivotLayout, PivotSheet, SlicerPlace, build_cache
+from supportxl.workbook.ranges import MAX_COLUMNS, MAX_ROWS
 from supportxl.workbook.sheets.data import cell_values
 
 SHEET = "Pivots"
@@ -41,6 +43,11 @@ def write_pivots(ctx: BuildContext, ws: Worksheet) -> dict[str, PivotSheet]:
         ws.write_string(top, 0, spec.name, ctx.formats.get("section"))
         top += 1 + (len(spec.filters) + 1 if spec.filters else 0)
         layout = pivot_layout(spec, cache, top, 0)
+        if layout.bottom >= MAX_ROWS or layout.right >= MAX_COLUMNS:
+            raise SupportxlError(
+                f"pivot '{spec.name}': {len(layout.row_items):,} row and {len(layout.col_items):,} column "
+                f"items do not fit on the {SHEET} sheet (Excel's limit is {MAX_ROWS:,} rows and "
+                f"{MAX_COLUMNS:,} columns); choose fields with fewer distinct values.")
         _write_pivot(ctx, ws, layout, cache)
         layouts.append(layout)
         widest = max(widest, layout.right + 1)
