@@ -18,10 +18,9 @@ from typing import Any
 from supportxl.config import from_data, merge, read_toml
 from supportxl.errors import ParameterError
 from supportxl.metrics.calendar import BusinessCalendar
-from supportxl.metrics.columns import ticket_columns
 from supportxl.metrics.kpis import KPIS
 from supportxl.paths import TEMPLATES_DIR
-from supportxl.schema import PRIORITIES, SlaPolicy
+from supportxl.schema import PRIORITIES, SlaPolicy, ticket_columns
 from supportxl.workbook.catalogue import (CHART_NAMES, COMPACT_CHARTS, COMPACT_REQUIRED_SHEETS, DEFAULT_CHARTS,
                                           COMPACT_SHEETS, DEFAULT_CARDS, MAX_CARDS, READS_ESCALATION_LOG,
                                           REQUIRED_SHEETS, SHEET_CHOICES, SHEET_NAMES)

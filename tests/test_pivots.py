@@ -24,7 +24,7 @@ import pytest
 from openpyxl.utils.cell import coordinate_to_tuple
 
 from supportxl.errors import ParameterError
-from supportxl.metrics.columns import COLUMNS, ticket_columns
+from supportxl.schema import TICKET_COLUMN_BY_KEY, ticket_columns
 from supportxl.metrics.derive import derive
 from supportxl.template import load_template
 from supportxl.workbook.builder import build_workbook
@@ -34,7 +34,7 @@ from conftest import load_book, make_dataset, soffice_or_skip
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "x14": "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main",
       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
-KEY_OF = {c.header: c.key for c in COLUMNS.values()}
+KEY_OF = {c.header: c.key for c in TICKET_COLUMN_BY_KEY.values()}
 EPOCH = pd.Timestamp("1899-12-30")
 LO_PIVOT = Path("/work/shared/tools/lo_pivot.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -468,7 +468,7 @@ def test_libreoffice_refreshes_the_pivots_to_our_values(small_workbook, tmp_path
 # --- the cache of a small table ----------------------------------------------------------
 
 def test_cache_items_ignore_case_and_blanks_are_their_own_item():
-    from supportxl.metrics.columns import Column
+    from supportxl.schema import Column
     from supportxl.workbook.pivots import build_cache, cache_definition_xml, cache_records_xml
 
     columns = (Column("team", "Team"), Column("hours", "Hours", "hours"), Column("when", "When", "datetime"))

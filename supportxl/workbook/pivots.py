@@ -31,7 +31,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 import pandas as pd
 
-from supportxl.metrics.columns import Column
+from supportxl.schema import Column
 from supportxl.workbook.ranges import area
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -12,10 +12,8 @@ import numpy as np
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
-from supportxl.dataset import STATUSES
 from supportxl.errors import SupportxlError
-from supportxl.generate.params import PRIORITIES
-from supportxl.metrics.columns import TICKETS_TABLE, column, ticket_columns
+from supportxl.schema import PRIORITIES, STATUSES, TICKETS_TABLE, column, ticket_columns
 from supportxl.template import PivotSpec
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.grids import write_title
