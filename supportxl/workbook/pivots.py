@@ -250,10 +250,14 @@ def _type_attrs(kind: str, values: np.ndarray, blank: bool) -> str:
     if kind == "date":
         first, last = _dates(np.array([low, high]))
         return f'{mixed} containsNonDate="0" containsDate="1" containsString="0"{empty} minDate="{first}" maxDate="{last}"'
-    integer = ' containsInteger="1"' if all(float(v).is_integer() for v in (low, high)) and \
-        bool(np.all(np.mod(values, 1) == 0)) else ""
+    integer = ' containsInteger="1"' if _whole(values) else ""
     return (f'{mixed} containsString="0"{empty} containsNumber="1"{integer}'
             f' minValue="{_number(low)}" maxValue="{_number(high)}"')
+
+
+def _whole(values: np.ndarray) -> bool:
+    """Every value a whole number (within the integers a double holds exactly)."""
+    return bool(np.all(np.mod(values, 1) == 0) and np.all(np.abs(values) < 2 ** 53))
 
 
 def _item_xml(kind: str, value) -> str:
@@ -285,8 +289,7 @@ def _record_column(f: CacheField) -> np.ndarray:
     if f.kind == "date":
         texts = np.char.add(np.char.add('<d v="', _dates(unique)), '"/>')
     else:
-        whole = np.all(np.mod(unique, 1) == 0) and np.all(np.abs(unique) < 2 ** 53)
-        numbers = unique.astype(np.int64) if whole else unique
+        numbers = unique.astype(np.int64) if _whole(unique) else unique
         texts = np.char.add(np.char.add('<n v="', numbers.astype(str)), '"/>')
     tags = np.append(texts.astype(object), "<m/>")  # code -1: an empty cell
     return tags[codes]
