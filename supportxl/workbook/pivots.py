@@ -56,6 +56,9 @@ CONTENT_TYPES = {
     "slicer_cache": "application/vnd.ms-excel.slicerCache+xml",
 }
 CACHE_ID = 1  # the workbook's only pivot cache
+# The records are most of what is added: level 3 deflates them in a third of level 6's time
+# for a fifth more bytes.
+COMPRESS_LEVEL = 3
 AGGREGATIONS = {"count": "Count", "sum": "Sum", "average": "Average", "min": "Min", "max": "Max"}
 YEARS_FIELD = "Years"  # the field a month grouping adds
 MONTH_LABELS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -484,11 +487,12 @@ def add_pivot_parts(path: str | Path, pivots: PivotSheet | None) -> None:
             with open(path, "rb") as raw, zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as target:
                 for info in source.infolist():
                     if info.filename in edited:
-                        target.writestr(_entry(info.filename, info), edited.pop(info.filename))
+                        target.writestr(_entry(info.filename, info), edited.pop(info.filename),
+                                        compresslevel=COMPRESS_LEVEL)
                     else:
                         _copy_compressed(raw, info, target)
                 for name, data in package.added.items():
-                    target.writestr(_entry(name, source.infolist()[0]), data)
+                    target.writestr(_entry(name, source.infolist()[0]), data, compresslevel=COMPRESS_LEVEL)
             rebuilt.replace(path)
         finally:
             rebuilt.unlink(missing_ok=True)
