@@ -75,7 +75,7 @@ OPTIONAL_FIELDS = {
 
 SHEET_NAMES = (
     "Dashboard", "Trend", "Channels", "SLA", "Segments", "Top Accounts", "Agent Performance",
-    "Heatmap", "Backlog", "Escalations", "Plan", "Insights", "Settings", "About", "Tickets", "Accounts",
+    "Heatmap", "Backlog", "Escalations", "Plan", "Pivots", "Insights", "Settings", "About", "Tickets", "Accounts",
     "Agents", "Escalation Log",
 )
 COMPACT_DATA_SHEET = "Aggregates"  # a compact workbook's formulas read its Cube table

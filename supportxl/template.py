@@ -20,7 +20,7 @@ from supportxl.errors import ParameterError
 from supportxl.metrics.calendar import BusinessCalendar
 from supportxl.metrics.kpis import KPIS
 from supportxl.paths import TEMPLATES_DIR
-from supportxl.schema import PRIORITIES, SlaPolicy
+from supportxl.schema import PRIORITIES, SlaPolicy, ticket_columns
 from supportxl.workbook.catalogue import (CHART_NAMES, COMPACT_CHARTS, COMPACT_REQUIRED_SHEETS, DEFAULT_CHARTS,
                                           COMPACT_SHEETS, DEFAULT_CARDS, MAX_CARDS, READS_ESCALATION_LOG,
                                           REQUIRED_SHEETS, SHEET_CHOICES, SHEET_NAMES)
@@ -41,6 +41,34 @@ class Targets:
     fcr: float = 0.35
     median_first_response_hours: float = 2.0
     median_resolution_hours: float = 12.0
+
+
+PIVOT_AGGREGATIONS = ("count", "sum", "average", "min", "max")
+
+
+@dataclass(frozen=True)
+class PivotSpec:
+    """One native PivotTable over the Tickets table; fields are named by their Tickets header."""
+
+    name: str = ""
+    rows: str = ""
+    columns: str = ""  # none when empty
+    values: str = "Ticket ID"
+    aggregation: str = "count"
+    filters: tuple[str, ...] = ()
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.rows, *((self.columns,) if self.columns else ()), self.values, *self.filters)
+
+
+DEFAULT_PIVOTS = (
+    PivotSpec("Tickets by month and channel", "Month", "Channel", filters=("Region",)),
+    PivotSpec("Tickets by issue type and status", "Issue type", "Status"),
+    PivotSpec("Resolution SLA breaches by priority", "Priority", "Resolution breached"),
+    PivotSpec("Mean resolution hours by team and priority", "Team", "Priority", "Resolution (h)", "average"),
+)
+DEFAULT_SLICERS = ("Channel", "Priority", "Team")
 
 
 @dataclass(frozen=True)
@@ -71,6 +99,9 @@ class ReportTemplate:
     charts: tuple[str, ...] = DEFAULT_CHARTS
     theme: Theme = field(default_factory=Theme)
     compact: bool = False  # formulas over an aggregate table instead of the ticket rows
+    pivots: tuple[PivotSpec, ...] = DEFAULT_PIVOTS  # on the Pivots sheet, when the template lists it
+    slicers: tuple[str, ...] = DEFAULT_SLICERS  # Tickets fields; each slicer filters every pivot
+    refresh_on_open: bool = False  # the pivots' cells are written exact; Excel may refresh them on open
     source: str = "built-in defaults"
 
     @property
@@ -248,3 +279,45 @@ def validate_template(template: ReportTemplate, source: str) -> None:
                              f"which its formulas read.")
     if not 1 <= len(template.cards) <= MAX_CARDS:
         raise ParameterError(f"{source}: cards must list 1 to {MAX_CARDS} KPIs, found {len(template.cards)}.")
+    if "Pivots" in template.sheets:
+        validate_pivots(template, source)
+
+
+def validate_pivots(template: ReportTemplate, source: str) -> None:
+    """Every pivot names Tickets fields, a known aggregation and a name of its own."""
+    columns = {c.header: c for c in ticket_columns(template.business_hours)}
+    valid = ", ".join(columns)
+    if not template.pivots:
+        raise ParameterError(f"{source}: sheets lists 'Pivots' but pivots declares none "
+                             f"(add a [[pivots]] table, or drop 'Pivots' from sheets).")
+    names: set[str] = set()
+    for i, pivot in enumerate(template.pivots):
+        key = f"pivots[{i}]"
+        for name, value in (("name", pivot.name), ("rows", pivot.rows)):
+            if not value.strip():
+                raise ParameterError(f"{source}: {key}.{name} is required.")
+        if len(pivot.name) > 100 or pivot.name in names:
+            reason = "longer than 100 characters" if len(pivot.name) > 100 else "the name of another pivot"
+            raise ParameterError(f"{source}: {key}.name '{pivot.name}' is {reason}.")
+        names.add(pivot.name)
+        for name, value in (("rows", pivot.rows), ("columns", pivot.columns), ("values", pivot.values),
+                            *((f"filters[{j}]", f) for j, f in enumerate(pivot.filters))):
+            if value and value not in columns:
+                raise ParameterError(f"{source}: {key}.{name} has unknown field '{value}' "
+                                     f"(valid: the Tickets headers {valid}).")
+        axes = [pivot.rows, *([pivot.columns] if pivot.columns else []), *pivot.filters]
+        repeated = next((f for f in axes if axes.count(f) > 1), None)
+        if repeated:
+            raise ParameterError(f"{source}: {key} uses '{repeated}' twice among rows, columns and filters.")
+        if pivot.aggregation not in PIVOT_AGGREGATIONS:
+            raise ParameterError(f"{source}: {key}.aggregation has unknown name '{pivot.aggregation}' "
+                                 f"(valid: {', '.join(PIVOT_AGGREGATIONS)}).")
+        if pivot.aggregation != "count" and columns[pivot.values].fmt == "text":
+            raise ParameterError(f"{source}: {key}.values '{pivot.values}' is text: its aggregation "
+                                 f"can only be count, found '{pivot.aggregation}'.")
+    for j, name in enumerate(template.slicers):
+        if name not in columns:
+            raise ParameterError(f"{source}: slicers[{j}] has unknown field '{name}' "
+                                 f"(valid: the Tickets headers {valid}).")
+        if template.slicers.count(name) > 1:
+            raise ParameterError(f"{source}: slicers lists '{name}' twice.")

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import warnings
+from unittest import mock
 
 import openpyxl
 import pytest
+from openpyxl.packaging.relationship import get_rel
+from openpyxl.pivot.cache import CacheDefinition
+from openpyxl.reader.workbook import WorkbookParser
 
 from supportxl.generate import generate, load_params
 
@@ -45,9 +49,18 @@ def soffice_or_skip():
         pytest.skip("LibreOffice (soffice) is not installed: apt-get install -y libreoffice-calc-nogui")
 
 
+def _pivot_caches_once(parser):
+    """openpyxl reads every pivot cache, records included, again for each sheet (minutes for a
+    workbook with pivots); the tests read the pivot parts themselves, so once and without records."""
+    if not hasattr(parser, "_caches_read_once"):
+        parser._caches_read_once = {c.cacheId: get_rel(parser.archive, parser.rels, id=c.id, cls=CacheDefinition)
+                                    for c in parser.caches}
+    return parser._caches_read_once
+
+
 def load_book(path, data_only=False):
     """A workbook read with openpyxl, without its notes about extensions it does not read."""
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), mock.patch.object(WorkbookParser, "pivot_caches", property(_pivot_caches_once)):
         warnings.simplefilter("ignore")
         return openpyxl.load_workbook(path, data_only=data_only)
 

@@ -33,7 +33,8 @@ def test_override_values_are_read_as_toml_or_text():
 
 @pytest.mark.parametrize("override,message", [
     ("slaa=3", "--set: unknown key 'slaa' (valid keys: calendar, cards, charts, compact, csat_good_threshold, "
-               "description, maturity_days, name, paper, plan, sheets, sla, source, targets, theme, title, top_accounts)."),
+               "description, maturity_days, name, paper, pivots, plan, refresh_on_open, sheets, sla, slicers, "
+               "source, targets, theme, title, top_accounts)."),
     ("cards=[\"tickets\", \"speed\"]", "--set: cards has unknown name 'speed' for a template (valid: "
                                         + ", ".join(KPIS) + ")."),
     ("charts=[\"pie\"]", "--set: charts has unknown name 'pie' for a template (valid: "

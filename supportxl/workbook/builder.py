@@ -17,7 +17,8 @@ from supportxl.progress import NoProgress, Progress
 from supportxl.template import ReportTemplate, load_template
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.grids import Grid
-from supportxl.workbook.sheets import dashboard, data, escalations, insights, quality, summaries
+from supportxl.workbook.pivots import add_pivot_parts
+from supportxl.workbook.sheets import dashboard, data, escalations, insights, pivots, quality, summaries
 from supportxl.workbook.sheets.about import write_about
 from supportxl.workbook.sheets.data import check_rows
 from supportxl.workbook.sheets.plan import write_plan
@@ -48,6 +49,7 @@ SHEETS: tuple[tuple[str, SheetWriter], ...] = (
     ("Backlog", summaries.write_backlog),
     ("Escalations", escalations.write_escalations),
     ("Plan", write_plan),
+    (pivots.SHEET, pivots.write_pivots),
     ("Insights", insights.write_insights),
     (QUALITY_SHEET, quality.write_quality),
     ("Settings", write_settings),
@@ -172,6 +174,7 @@ def build_workbook(dataset: Dataset, out: Path, template: ReportTemplate | None 
                         **_print_rows(name, ctx.grids.get(name, {})))
         progress.step("Saving the workbook")
         workbook.close()
+        add_pivot_parts(path, ctx.grids.get(pivots.SHEET, {}).get("pivots"))
 
     atomic_write(Path(out), write)
     progress.step("Done")

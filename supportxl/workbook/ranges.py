@@ -5,6 +5,7 @@ from __future__ import annotations
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
 
 MAX_ROWS = 1_048_576
+MAX_COLUMNS = 16_384
 MAX_DATA_ROWS = MAX_ROWS - 1  # one row for the table header
 MAX_CELL_CHARS = 32_767
 MAX_SHEET_NAME = 31

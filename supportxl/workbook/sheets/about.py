@@ -30,6 +30,7 @@ SHEET_GUIDE = {
                    "the longest escalations and resolution-time quartiles.",
     "Plan": "Next quarter: the weekly volume forecast with its range, and the agents needed by "
             "weekday and hour (Erlang C) for the service level and handle time on Settings.",
+    "Pivots": "Native PivotTables over the Tickets table with slicers: re-pivot them in Excel.",
     "Insights": "Ranked findings with their numbers, evidence and recommended actions.",
     "Data Quality": "What importing the helpdesk export found (unparseable dates, unknown values, "
                     "duplicates, dropped rows) and what was done about it.",

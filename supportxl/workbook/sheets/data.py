@@ -72,14 +72,21 @@ def write_table(ctx: BuildContext, ws: Worksheet, frame: pd.DataFrame, columns: 
         values = frame[spec.key]
         if spec.key in formulas:
             _write_formulas(ctx, ws, col, formulas[spec.key], values, fmt)
-        elif pd.api.types.is_datetime64_any_dtype(values):
-            ws.write_numbers(1, col, excel_serials(values), fmt)
-        elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            ws.write_numbers(1, col, values.astype("Float64").to_numpy(dtype=float, na_value=np.nan), fmt)
         else:
-            ws.write_strings(1, col, clean_text(values, f"{ws.get_name()}!{spec.header}", ctx.warnings), fmt)
+            kind, cells = cell_values(values, f"{ws.get_name()}!{spec.header}", ctx.warnings)
+            (ws.write_strings if kind == "text" else ws.write_numbers)(1, col, cells, fmt)
         ws.set_column(col, col, spec.width or _fitted_width(spec, values))
     ws.freeze_panes(1, 0)
+
+
+def cell_values(values: pd.Series, where: str, warnings: list[str]) -> tuple[str, np.ndarray]:
+    """A column as its cells hold it: ("date", Excel serials), ("number", floats, NaN for an
+    empty cell) or ("text", safe strings, "" for an empty cell)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return "date", excel_serials(values)
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return "number", values.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    return "text", clean_text(values, where, warnings)
 
 
 def _write_formulas(ctx: BuildContext, ws: Worksheet, col: int, formula: FormulaFn,
