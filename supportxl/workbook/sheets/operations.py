@@ -36,9 +36,9 @@ def weeks_of(model: ReportModel) -> list[pd.Timestamp]:
     created = model.frame["created_at"]
     if created.empty:
         return []
-    first = created.min().normalize() - pd.Timedelta(days=created.min().dayofweek)
+    first = created.min().normalize() - pd.Timedelta(days=created.min().day_of_week)
     last_moment = model.as_of - pd.Timedelta(seconds=1)
-    last = last_moment.normalize() - pd.Timedelta(days=last_moment.dayofweek)
+    last = last_moment.normalize() - pd.Timedelta(days=last_moment.day_of_week)
     return list(pd.date_range(first, last, freq="7D"))
 
 
