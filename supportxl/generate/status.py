@@ -17,6 +17,7 @@ from supportxl.schema import STATUS_CHANGE_COLUMNS
 PENDING, ON_HOLD = 1, 2
 _WAIT_NAMES = np.array([None, "Pending", "On-hold"], dtype=object)
 CUSTOMER_WAIT_SHARE = 0.3  # tickets without a stall that still wait on the customer once
+OTHER_STALL_ON_HOLD_SHARE = 0.15  # stalls put on hold outside the planted team (the rest wait on the customer)
 
 
 def status_history(rng: np.random.Generator, *, ticket_ids: np.ndarray, created: np.ndarray,
@@ -46,7 +47,7 @@ def status_history(rng: np.random.Generator, *, ticket_ids: np.ndarray, created:
     held = worked & long_hold & (on_hold_draw < long_hold_share)
     kind[held], wait[held] = ON_HOLD, body_hours[held] * hold_length_draw[held]
     # A stall is a long wait: on the customer mostly, on hold in the team that holds tickets.
-    stall_kind = np.where(long_hold | (on_hold_draw < 0.4), ON_HOLD, PENDING)
+    stall_kind = np.where(long_hold | (on_hold_draw < OTHER_STALL_ON_HOLD_SHARE), ON_HOLD, PENDING)
     kind[stalled], wait[stalled] = stall_kind[stalled], stall_hours[stalled]
 
     wait_start = frt_hours + start_draw * (body_hours - wait)

@@ -188,7 +188,9 @@ def missing_status_fields(dataset: Dataset) -> tuple[str, ...]:
     """The status fields of ``schema.OPTIONAL_FIELDS`` this dataset cannot give."""
     if len(dataset.status_changes):
         return ()
-    return ("status_history", *(name for name, column in STATED_WAITS.items() if column not in dataset.tickets))
+    tickets = dataset.tickets
+    return ("status_history", *(name for name, column in STATED_WAITS.items()
+                                if column not in tickets or tickets[column].isna().all()))
 
 
 def data_calendar(template: ReportTemplate, dataset: Dataset) -> BusinessCalendar | None:
