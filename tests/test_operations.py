@@ -353,3 +353,64 @@ def test_two_years_get_year_over_year_views(two_years, tmp_path):
     assert ws.cell(years[2024], cols["Tickets"]).value == \
         f'=COUNTIFS(Tickets[Created],">="&DATE($A{years[2024]},1,1),Tickets[Created],"<"&DATE($A{years[2024]}+1,1,1))'
     assert NOT_AVAILABLE not in {cached.cell(r, c).value for r in years.values() for c in cols.values()}
+
+
+# --- a real spreadsheet engine ----------------------------------------------------------
+
+OPS_TEMPLATE = 'name = "ops"\nsheets = ["Handling", "SLA at Risk", "Weekly", "Settings", "About", "Tickets"]\n'
+
+
+@pytest.fixture(scope="module")
+def small_ops_workbook(tmp_path_factory):
+    """A few hundred tickets over two years (so the yearly views are there too), busiest at the
+    end so that open tickets fill the SLA-at-risk buckets, with the operations sheets only."""
+    from conftest import soffice_or_skip
+
+    soffice_or_skip()
+    folder = tmp_path_factory.mktemp("ops_lo")
+    (folder / "ops.toml").write_text(OPS_TEMPLATE)
+    template = load_template(folder / "ops.toml")
+    params = load_params(overrides={"tickets": 500, "seed": 12, "start": dt.date(2024, 12, 1),
+                                    "end": dt.date(2025, 12, 31)})
+    params = dataclasses.replace(params, arrivals=dataclasses.replace(
+        params.arrivals, month=(1,) * 11 + (12,)))
+    dataset = generate(params)
+    path = folder / "ops.xlsx"
+    build_workbook(dataset, path, template)
+    return dataset, template, path
+
+
+@pytest.mark.libreoffice
+def test_operations_sheets_recalculate_to_their_cached_values(small_ops_workbook, tmp_path):
+    from supportxl.verify import compare_with_recalculated, recalculate
+
+    _, _, path = small_ops_workbook
+    comparison = compare_with_recalculated(path, recalculate(path, tmp_path))
+    assert comparison.formula_cells > 3_000
+    assert comparison.ok, comparison.summary()
+
+
+@pytest.mark.libreoffice
+def test_what_if_resolution_targets_move_the_risk_buckets(small_ops_workbook, tmp_path):
+    from supportxl.verify import recalculate, set_cell_values
+
+    dataset, template, path = small_ops_workbook
+    # Settings!C6:C9 hold the resolution targets of Critical, High, Medium and Low.
+    targets = {"Critical": 8.0, "High": 2.0, "Medium": 72.0, "Low": 12.0}
+    edited = set_cell_values(path, "Settings", {"C6": 8, "C7": 2, "C8": 72, "C9": 12}, tmp_path / "edited.xlsx")
+    before = load_book(path, data_only=True)["SLA at Risk"]
+    after = load_book(recalculate(edited, tmp_path / "out"), data_only=True)["SLA at Risk"]
+    t = expected_frame(dataset)
+    t["used"] = t["used"] * t["priority"].map(template.sla.resolution_hours) / t["priority"].map(targets)
+    t["bucket"] = bucket(t["used"])
+    header, cols = grid(after, "Priority")
+    names = {"Open, under 50 % used": "risk_under_50", "Open, 50-75 % used": "risk_50_75",
+             "Open, 75-90 % used": "risk_75_90", "Open, 90-100 % used": "risk_90_100",
+             "Open, past target": "past"}
+    changed = 0
+    for r in range(header + 1, header + 5):
+        counts = t.loc[t["priority"] == after.cell(r, 1).value, "bucket"].value_counts()
+        for name, key in names.items():
+            assert after.cell(r, cols[name]).value == counts.get(key, 0), (after.cell(r, 1).value, name)
+            changed += after.cell(r, cols[name]).value != before.cell(r, cols[name]).value
+    assert changed >= 4  # the edit really moved tickets between buckets
