@@ -414,3 +414,13 @@ def test_what_if_resolution_targets_move_the_risk_buckets(small_ops_workbook, tm
             assert after.cell(r, cols[name]).value == counts.get(key, 0), (after.cell(r, 1).value, name)
             changed += after.cell(r, cols[name]).value != before.cell(r, cols[name]).value
     assert changed >= 4  # the edit really moved tickets between buckets
+
+
+def test_a_team_slice_keeps_its_tickets_status_history(ds, model):
+    from supportxl.deliver.split import split_dataset
+
+    for part in split_dataset(ds, model.frame, "team"):
+        ids = set(part.dataset.tickets["ticket_id"])
+        assert set(part.dataset.status_changes["ticket_id"]) == ids
+        sliced = plan(part.dataset, TEMPLATE).value(kpi("on_hold_mean"))
+        assert sliced == pytest.approx(model.value(kpi("on_hold_mean"), [Criterion("team", "", "", "==", part.value)]))

@@ -403,8 +403,8 @@ BREACHED_TICKETS = Count("Breached", (BREACHED,))
 RESOLVED_WITHIN = Count("Resolved within target", (RESOLVED, WITHIN_TARGET))
 RESOLVED_LATE = Count("Resolved late", (RESOLVED, BREACHED))
 
-# The SLA-at-risk buckets of open tickets: (key, name, lower bound, upper bound) of the share
-# of the resolution target used; the last bucket, past the target, is open_past_target.
+# The SLA-at-risk buckets of open tickets: (key, name, share in words, lower bound, upper bound)
+# of the share of the resolution target used; the last bucket, past the target, is open_past_target.
 RISK_BUCKETS = (("risk_under_50", "Open, under 50 % used", "under 50 %", None, ("<", 0.5)),
                 ("risk_50_75", "Open, 50-75 % used", "50 % to under 75 %", (">=", 0.5), ("<", 0.75)),
                 ("risk_75_90", "Open, 75-90 % used", "75 % to under 90 %", (">=", 0.75), ("<", 0.9)),
