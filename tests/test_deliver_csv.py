@@ -94,12 +94,12 @@ def assert_same_numbers(path, ws, grid_label: str, total: str = "Total", rows: i
     return compared
 
 
-def test_nine_files_with_human_headers(csv_dir):
+def test_files_with_human_headers(csv_dir):
     header, body = read_csv(csv_dir / "by_month.csv")
     assert header == ["Month", "Tickets", "Mean first response (h)", "Median first response (h)",
                       "P90 first response (h)", "Mean resolution (h)", "Median resolution (h)",
                       "P90 resolution (h)", "Response breach %", "Resolution breach %", "CSAT %", "Escalation %",
-                      "Reopen %", "FCR %", "Backlog at month end"]
+                      "Reopen %", "FCR %", "One-touch %", "Backlog at month end"]
     assert [row[0] for row in body] == [f"2025-{m:02d}" for m in range(1, 13)] + ["Total"]
     assert read_csv(csv_dir / "by_account.csv")[0][:4] == ["Account ID", "Account", "Industry", "Tickets"]
     assert read_csv(csv_dir / "by_agent.csv")[0][:3] == ["Agent", "Team", "Tickets"]

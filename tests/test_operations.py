@@ -424,3 +424,15 @@ def test_a_team_slice_keeps_its_tickets_status_history(ds, model):
         assert set(part.dataset.status_changes["ticket_id"]) == ids
         sliced = plan(part.dataset, TEMPLATE).value(kpi("on_hold_mean"))
         assert sliced == pytest.approx(model.value(kpi("on_hold_mean"), [Criterion("team", "", "", "==", part.value)]))
+
+
+def test_the_executive_trend_shows_one_touch_from_the_cube(ds, model, tmp_path):
+    path = tmp_path / "executive.xlsx"
+    build_workbook(ds, path, load_template("executive"))
+    ws, cached = load_book(path)["Trend"], load_book(path, data_only=True)["Trend"]
+    header, cols = grid(ws, "Month")
+    total = next(r for r in range(header + 1, ws.max_row + 1) if ws.cell(r, 1).value == "Total")
+    assert ws.cell(total, cols["One-touch %"]).value == \
+        '=IFERROR(SUM(Cube[One-touch])/SUM(Cube[Resolved]),"")'
+    resolved = ds.tickets[ds.tickets["resolved_at"].notna()]
+    assert cached.cell(total, cols["One-touch %"]).value == pytest.approx((resolved["agent_replies"] == 1).mean())
