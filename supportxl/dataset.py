@@ -37,7 +37,7 @@ TICKET_TIMESTAMPS = ("created_at", "first_response_at", "resolved_at")
 STATED_BUSINESS_HOURS = {"first_response_at": "frt_business_hours_source",
                          "resolved_at": "ttr_business_hours_source"}
 # Optional ticket columns: waits an export states per ticket (Zendesk's ticket metrics), by the
-# field of schema.OPTIONAL_FIELDS they stand for. A status history, where there is one, wins.
+# field of schema.STATUS_FIELDS they stand for. A status history, where there is one, wins.
 STATED_WAITS = {"agent_wait": "agent_wait_hours_source", "requester_wait": "requester_wait_hours_source",
                 "on_hold": "on_hold_hours_source"}
 ACCOUNT_COLUMNS = ("account_id", "name", "industry", "country", "region", "segment", "annual_revenue")

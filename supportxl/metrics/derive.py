@@ -185,7 +185,7 @@ def status_times(dataset: Dataset, tickets: pd.DataFrame) -> pd.DataFrame:
 
 
 def missing_status_fields(dataset: Dataset) -> tuple[str, ...]:
-    """The status fields of ``schema.OPTIONAL_FIELDS`` this dataset cannot give."""
+    """The fields of ``schema.STATUS_FIELDS`` this dataset cannot give."""
     if len(dataset.status_changes):
         return ()
     tickets = dataset.tickets

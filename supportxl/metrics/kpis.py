@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from supportxl.schema import OPTIONAL_FIELDS, column
+from supportxl.schema import OPTIONAL_FIELDS, STATUS_FIELDS, column
 
 CSAT_GOOD_NAME = "CsatGood"  # defined name of the CSAT threshold cell on Settings
 AS_OF_NAME = "ReportAsOf"  # defined name of the as-of cell on Settings
@@ -371,7 +371,8 @@ class Kpi:
     def unavailable(self, missing_fields: Sequence[str]) -> str | None:
         """Why the KPI cannot be computed from a source lacking ``missing_fields``, or None."""
         lacking = [f for f in self.requires if f in missing_fields]
-        return "; ".join(OPTIONAL_FIELDS[f] for f in lacking) + "." if lacking else None
+        reasons = OPTIONAL_FIELDS | STATUS_FIELDS
+        return "; ".join(reasons[f] for f in lacking) + "." if lacking else None
 
 
 def _duration_kpis(prefix: str, key: str, label: str, what: str, requires: tuple[str, ...],
