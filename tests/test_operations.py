@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 
 import numpy as np
 import pandas as pd
@@ -139,7 +140,11 @@ def test_dataset_folder_keeps_the_status_history(ds, tmp_path):
     back = read_dataset(tmp_path / "data")
     pd.testing.assert_frame_equal(back.status_changes.fillna(""), ds.status_changes.fillna(""),
                                   check_dtype=False)
-    (tmp_path / "data" / "status_changes.csv").unlink()  # a folder written before the file existed
+    # A folder written before the file existed: neither the file nor its manifest record.
+    (tmp_path / "data" / "status_changes.csv").unlink()
+    manifest = json.loads((tmp_path / "data" / "manifest.json").read_text())
+    del manifest["files"]["status_changes.csv"]
+    (tmp_path / "data" / "manifest.json").write_text(json.dumps(manifest))
     older = read_dataset(tmp_path / "data")
     assert older.status_changes.empty
     assert plan(older, TEMPLATE).value(kpi("on_hold_mean")) is None

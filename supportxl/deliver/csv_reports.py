@@ -53,7 +53,8 @@ from supportxl.workbook.sheets.summaries import (ACCOUNT_KPIS, AGENT_KPIS, SEGME
 DECIMALS = {"hours": 3, "percent": 2, "score": 2, "currency": 2}  # other formats: 2
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ENCODING = "utf-8-sig"
-TABLE_NAMES = ("month", "channel", "priority", "industry", "country", "account", "agent")
+TABLE_NAMES = ("month", "channel", "priority", "industry", "country", "account", "agent", "week", "weekday_hour",
+               "team", "sla_risk", "iso_week")
 FILENAMES = tuple(f"by_{name}.csv" for name in TABLE_NAMES)
 
 
