@@ -23,7 +23,7 @@ import pandas as pd
 
 from supportxl.errors import SupportxlError
 from supportxl.fileio import atomic_folder
-from supportxl.schema import OPEN_STATUSES, STAKEHOLDERS, STATUSES  # noqa: F401 (the vocabulary)
+from supportxl.schema import OPEN_STATUSES, STAKEHOLDERS, STATUS_CHANGE_COLUMNS, STATUSES  # noqa: F401
 
 TICKET_COLUMNS = (
     "ticket_id", "created_at", "first_response_at", "resolved_at", "status", "priority",
@@ -36,6 +36,10 @@ TICKET_TIMESTAMPS = ("created_at", "first_response_at", "resolved_at")
 # they end at. Where present they are used instead of counting with the business calendar.
 STATED_BUSINESS_HOURS = {"first_response_at": "frt_business_hours_source",
                          "resolved_at": "ttr_business_hours_source"}
+# Optional ticket columns: waits an export states per ticket (Zendesk's ticket metrics), by the
+# field of schema.STATUS_FIELDS they stand for. A status history, where there is one, wins.
+STATED_WAITS = {"agent_wait": "agent_wait_hours_source", "requester_wait": "requester_wait_hours_source",
+                "on_hold": "on_hold_hours_source"}
 ACCOUNT_COLUMNS = ("account_id", "name", "industry", "country", "region", "segment", "annual_revenue")
 AGENT_COLUMNS = ("agent_id", "name", "team", "location", "hire_date")
 EVENT_COLUMNS = ("ticket_id", "step", "timestamp", "stakeholder", "counterpart", "activity")
@@ -46,7 +50,10 @@ FILES = {
     "accounts": "accounts.csv",
     "agents": "agents.csv",
     "escalation_events": "escalation_events.csv",
+    "status_changes": "status_changes.csv",
 }
+# Files a dataset folder may lack (written before they existed, or by a source without them).
+OPTIONAL_FILES = ("status_changes",)
 MANIFEST = "manifest.json"
 MANIFEST_FILES = "files"  # the manifest's record of each table file: rows and SHA-256
 
@@ -60,6 +67,8 @@ class Dataset:
     agents: pd.DataFrame
     escalation_events: pd.DataFrame
     manifest: dict[str, Any] = field(default_factory=dict)
+    # ticket_id, timestamp, from_status, to_status: empty when the source has no status history.
+    status_changes: pd.DataFrame = field(default_factory=lambda: empty_status_changes())
 
     @property
     def period(self) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -86,6 +95,11 @@ class Dataset:
     def missing_fields(self) -> tuple[str, ...]:
         """The canonical ticket fields the source does not have at all (see ``ingest.checks``)."""
         return tuple(self.manifest.get("missing_fields", ()))
+
+
+def empty_status_changes() -> pd.DataFrame:
+    return pd.DataFrame({"ticket_id": pd.Series(dtype=np.int64), "timestamp": pd.Series(dtype="datetime64[ns]"),
+                         "from_status": pd.Series(dtype=object), "to_status": pd.Series(dtype=object)})
 
 
 def write_dataset(dataset: Dataset, folder: Path) -> list[Path]:
@@ -138,7 +152,9 @@ def check_belongs_together(folder: Path, manifest: dict[str, Any]) -> None:
         return
     if not isinstance(recorded, dict):
         raise SupportxlError(f"{folder / MANIFEST}: '{MANIFEST_FILES}' should be a table of file names.")
-    for filename in FILES.values():
+    for name, filename in FILES.items():
+        if name in OPTIONAL_FILES and filename not in recorded and not (folder / filename).exists():
+            continue  # written before the file existed
         entry = recorded.get(filename)
         expected = entry.get("sha256") if isinstance(entry, dict) else None
         if expected is None:
@@ -339,11 +355,12 @@ def read_dataset(folder: Path, on_bad_timestamps: BadTimestamps | None = None) -
     folder = Path(folder)
     if not folder.is_dir():
         raise SupportxlError(f"{folder}: no such folder (expected one written by 'supportxl generate').")
-    missing = [f for f in (*FILES.values(), MANIFEST) if not (folder / f).is_file()]
+    required = [f for name, f in FILES.items() if name not in OPTIONAL_FILES]
+    missing = [f for f in (*required, MANIFEST) if not (folder / f).is_file()]
     if missing:
         raise SupportxlError(
             f"{folder}: missing {', '.join(missing)} (a dataset folder holds "
-            f"{', '.join((*FILES.values(), MANIFEST))})."
+            f"{', '.join((*required, MANIFEST))})."
         )
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
@@ -364,6 +381,9 @@ def read_dataset(folder: Path, on_bad_timestamps: BadTimestamps | None = None) -
         "agents": read("agents", AGENT_COLUMNS, ("hire_date",)),
         "escalation_events": read("escalation_events", EVENT_COLUMNS, ("timestamp",)),
     }
+    changes = folder / FILES["status_changes"]
+    if changes.is_file():
+        tables["status_changes"] = read("status_changes", STATUS_CHANGE_COLUMNS, ("timestamp",))
     tickets = tables["tickets"]
     tickets["csat"] = pd.to_numeric(tickets["csat"], errors="coerce").astype("Int64")
     tickets["escalated"] = tickets["escalated"].astype(str).str.lower().isin(("true", "1", "yes"))

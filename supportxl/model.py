@@ -238,8 +238,8 @@ def last_complete_month(as_of: pd.Timestamp, maturity_days: int) -> pd.Timestamp
 
 def plan(dataset: Dataset, template: ReportTemplate) -> ReportModel:
     """The report model of ``dataset`` under ``template``."""
-    from supportxl.metrics.derive import derive
+    from supportxl.metrics.derive import derive, missing_status_fields
 
     frame, events, as_of = derive(dataset, template)
     return ReportModel(dataset, template, frame, events, as_of,
-                       tuple(dataset.manifest.get("missing_fields", ())))
+                       (*dataset.manifest.get("missing_fields", ()), *missing_status_fields(dataset)))

@@ -22,6 +22,15 @@ WEEKDAY_LABELS = tuple(day[:3] for day in WEEKDAYS)
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 UNKNOWN = "Unknown"  # a category the source leaves blank or does not have
 
+# A ticket's status history (the status_changes table) speaks the helpdesks' finer words:
+# Pending is waiting on the customer, On-hold waiting on a third party or engineering.
+HISTORY_STATUSES = ("New", "Open", "Pending", "On-hold", "Solved", "Reopened")
+# Time in Pending is what the agent waits for (Zendesk's "agent wait time"); time in every other
+# status before Solved is what the requester waits for ("requester wait time").
+AGENT_WAIT_STATUS = "Pending"
+ON_HOLD_STATUS = "On-hold"
+STATUS_CHANGE_COLUMNS = ("ticket_id", "timestamp", "from_status", "to_status")
+
 OPEN_RULE = ("A ticket is open at a moment when it was created at or before it and has no "
              "resolved time at or before it. The backlog, its aging, the SLA clocks of open "
              "tickets and every open count use this one rule, at the data's as-of time.")
@@ -70,13 +79,21 @@ OPTIONAL_FIELDS = {
     "account_id": "the source has no accounts",
     "subject": "the source has no subjects",
 }
+# What the time-in-status KPIs need: a status history, or the waits an export states per ticket
+# (Zendesk's metrics). Found from the dataset itself when the report is planned.
+STATUS_FIELDS = {
+    "status_history": "the source has no status history (when each ticket changed status)",
+    "agent_wait": "the source has neither a status history nor an agent wait time per ticket",
+    "requester_wait": "the source has neither a status history nor a requester wait time per ticket",
+    "on_hold": "the source has neither a status history nor an on-hold time per ticket",
+}
 
 # --- sheets ----------------------------------------------------------------------------
 
 SHEET_NAMES = (
     "Dashboard", "Trend", "Channels", "SLA", "Segments", "Top Accounts", "Agent Performance",
-    "Heatmap", "Backlog", "Escalations", "Plan", "Pivots", "Insights", "Settings", "About", "Tickets", "Accounts",
-    "Agents", "Escalation Log",
+    "Heatmap", "Backlog", "Handling", "SLA at Risk", "Weekly", "Escalations", "Plan", "Pivots", "Insights",
+    "Settings", "About", "Tickets", "Accounts", "Agents", "Escalation Log",
 )
 COMPACT_DATA_SHEET = "Aggregates"  # a compact workbook's formulas read its Cube table
 QUALITY_SHEET = "Data Quality"  # an imported export's data-quality report
@@ -148,12 +165,20 @@ TICKET_SHEET_COLUMNS: tuple[Column, ...] = (
     Column("hours_to_escalate", "Hours to escalate", "hours", 11),
     Column("hours_to_tier3", "Hours to Tier 3", "hours", 11),
     Column("handoffs", "Hand-offs", "int", 9),
+    Column("hours_new", "Time New (h)", "hours", 11),
+    Column("hours_open", "Time Open (h)", "hours", 11),
+    Column("hours_pending", "Time Pending (h)", "hours", 11),
+    Column("hours_on_hold", "Time On-hold (h)", "hours", 11),
+    Column("requester_wait_hours", "Requester wait (h)", "hours", 11),
+    Column("ttr_net_hours", "Resolution less customer wait (h)", "hours", 13),
     Column("response_target", "Response target (h)", "hours", 11, formula=True),
     Column("resolution_target", "Resolution target (h)", "hours", 11, formula=True),
     Column("response_breached", "Response breached", "int", 10, formula=True),
     Column("resolution_breached", "Resolution breached", "int", 10, formula=True),
     Column("hours_over_target", "Hours over target", "hours", 10, formula=True),
     Column("breach_cost", "Breach cost (est.)", "currency", 11, formula=True),
+    # Share of the resolution target an open ticket has used at the as-of time (blank when resolved).
+    Column("sla_used", "SLA used", "percent", 9, formula=True),
 )
 BUSINESS_HOUR_KEYS = ("frt_business_hours", "ttr_business_hours")
 TICKET_COLUMN_BY_KEY = {c.key: c for c in TICKET_SHEET_COLUMNS}

@@ -131,8 +131,8 @@ def test_build_and_validate_report_a_folder_on_data_quality(broken_folder, tmp_p
     book = load_book(out)
     quality = book["Data Quality"]
     summary = {row[0]: row[1] for row in quality.iter_rows(values_only=True) if row and row[0]}
-    assert summary["Mapping"] == ("a dataset folder (tickets.csv, accounts.csv, agents.csv, escalation_events.csv "
-                                  "and manifest.json)")
+    assert summary["Mapping"] == ("a dataset folder (tickets.csv, accounts.csv, agents.csv, escalation_events.csv, "
+                                  "status_changes.csv and manifest.json)")
     assert summary["Rows read"] == "300" and summary["Rows dropped or merged"] == "2"
     problems = [row[1] for row in quality.iter_rows(values_only=True) if row and row[0] in ("warning", "info")]
     assert "event of an unknown ticket" in problems and "spelling variants" in problems

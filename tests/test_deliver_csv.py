@@ -21,7 +21,8 @@ from conftest import load_book
 
 runner = CliRunner()
 FILES = ["by_month.csv", "by_channel.csv", "by_priority.csv", "by_industry.csv", "by_country.csv",
-         "by_account.csv", "by_agent.csv", "by_week.csv", "by_weekday_hour.csv"]
+         "by_account.csv", "by_agent.csv", "by_week.csv", "by_weekday_hour.csv",
+         "by_team.csv", "by_sla_risk.csv", "by_iso_week.csv"]
 FORMATS = {item.name: item.fmt for item in CATALOGUE} | {"Backlog at month end": "int"}
 # Half a unit of the last decimal written, in the workbook's units (percent are written x 100).
 TOLERANCE = {"int": 0, "hours": 0.0005, "percent": 0.00005, "score": 0.005, "currency": 0.005}
@@ -93,12 +94,12 @@ def assert_same_numbers(path, ws, grid_label: str, total: str = "Total", rows: i
     return compared
 
 
-def test_nine_files_with_human_headers(csv_dir):
+def test_files_with_human_headers(csv_dir):
     header, body = read_csv(csv_dir / "by_month.csv")
     assert header == ["Month", "Tickets", "Mean first response (h)", "Median first response (h)",
                       "P90 first response (h)", "Mean resolution (h)", "Median resolution (h)",
                       "P90 resolution (h)", "Response breach %", "Resolution breach %", "CSAT %", "Escalation %",
-                      "Reopen %", "FCR %", "Backlog at month end"]
+                      "Reopen %", "FCR %", "One-touch %", "Backlog at month end"]
     assert [row[0] for row in body] == [f"2025-{m:02d}" for m in range(1, 13)] + ["Total"]
     assert read_csv(csv_dir / "by_account.csv")[0][:4] == ["Account ID", "Account", "Industry", "Tickets"]
     assert read_csv(csv_dir / "by_agent.csv")[0][:3] == ["Agent", "Team", "Tickets"]
@@ -231,7 +232,7 @@ def test_cli_writes_the_csv_files(small_dataset, tmp_path):
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert len(lines) == 2 and lines[0].startswith(f"Wrote {out} (")
-    assert lines[1] == f"Wrote 9 CSV files to {kpis}/."
+    assert lines[1] == f"Wrote {len(FILES)} CSV files to {kpis}/."
     assert sorted(p.name for p in kpis.iterdir()) == sorted(FILES)
     about = load_book(out)["About"]
     command = {r[0].value: r[1].value for r in about.iter_rows() if r[0].value}["Regenerate with"]
@@ -240,4 +241,23 @@ def test_cli_writes_the_csv_files(small_dataset, tmp_path):
     quiet = runner.invoke(app, ["report", "--tickets", "300", "-o", str(tmp_path / "r.xlsx"),
                                 "--csv-dir", str(tmp_path / "r"), "-q"])
     assert quiet.exit_code == 0 and quiet.stdout == "" and quiet.stderr == ""
-    assert len(list((tmp_path / "r").glob("by_*.csv"))) == 9
+    assert len(list((tmp_path / "r").glob("by_*.csv"))) == len(FILES)
+
+
+def test_team_and_risk_files_match_their_sheets(csv_dir, values):
+    compared = assert_same_numbers(csv_dir / "by_team.csv", values["Handling"], "Team")
+    compared += assert_same_numbers(csv_dir / "by_team.csv", values["SLA at Risk"], "Team")
+    compared += assert_same_numbers(csv_dir / "by_sla_risk.csv", values["SLA at Risk"], "Priority")
+    assert compared > 60
+
+
+def test_week_file_matches_the_weekly_sheet(csv_dir, values):
+    header, body = read_csv(csv_dir / "by_iso_week.csv")
+    ws = values["Weekly"]
+    sheet_header = [c.value for c in ws[4] if c.value is not None]
+    assert header == sheet_header
+    sheet_rows = [row for row in ws.iter_rows(min_row=5, values_only=True) if row[0] is not None]
+    assert len(body) == len(sheet_rows) > 50
+    for line, cached in zip(body, sheet_rows):
+        assert line[0] == f"{cached[0]:%Y-%m-%d}" and line[1] == cached[1]
+        assert [int(x) for x in line[2:5]] == list(cached[2:5])

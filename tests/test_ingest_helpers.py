@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from supportxl.dataset import EVENT_COLUMNS, STAKEHOLDERS, STATUSES, TICKET_COLUMNS, Dataset
+from supportxl.dataset import (EVENT_COLUMNS, STAKEHOLDERS, STATED_BUSINESS_HOURS, STATED_WAITS, STATUSES,
+                               TICKET_COLUMNS, Dataset)
 
 PRIORITIES = ("Critical", "High", "Medium", "Low")
 TIERS = ("Tier 1", "Tier 2", "Tier 3")
@@ -373,7 +374,7 @@ def assert_valid_dataset(dataset: Dataset) -> None:
     """The Dataset has the canonical shape, and the metrics can be computed from it."""
     t = dataset.tickets
     assert tuple(t.columns[:len(TICKET_COLUMNS)]) == TICKET_COLUMNS
-    assert set(t.columns[len(TICKET_COLUMNS):]) <= {"frt_business_hours_source", "ttr_business_hours_source",
+    assert set(t.columns[len(TICKET_COLUMNS):]) <= {*STATED_BUSINESS_HOURS.values(), *STATED_WAITS.values(),
                                                    "issue_type_rule"}
     assert len(t) > 0
     for column in ("created_at", "first_response_at", "resolved_at"):

@@ -15,8 +15,8 @@ from supportxl.workbook.catalogue import SHEET_NAMES
 from conftest import load_book as load, make_dataset
 
 EXPECTED_SHEETS = ["Dashboard", "Trend", "Channels", "SLA", "Segments", "Top Accounts", "Agent Performance",
-                   "Heatmap", "Backlog", "Escalations", "Plan", "Insights", "Settings", "About", "Tickets", "Accounts", "Agents",
-                   "Escalation Log", "Lists"]
+                   "Heatmap", "Backlog", "Handling", "SLA at Risk", "Weekly", "Escalations", "Plan", "Insights",
+                   "Settings", "About", "Tickets", "Accounts", "Agents", "Escalation Log", "Lists"]
 
 
 def header_index(ws, header_row, text):

@@ -1,5 +1,5 @@
 """The workbook's KPI tables as CSV files: by month, channel, priority, industry, country,
-account and agent.
+account, agent, team, SLA risk and week.
 
 Each file has one row per value, in the order of the workbook's grid, the KPIs the workbook
 shows for that dimension, and the grid's total row. The numbers are the report model's, the
@@ -14,6 +14,10 @@ same that the workbook caches, so the two agree by construction:
     by_agent.csv     the Agent Performance grid
     by_week.csv      the Plan sheet's recent weeks and the forecast with its range
     by_weekday_hour.csv   the Plan sheet's tickets per hour, offered load and agents needed
+    by_team.csv      per team: time in each status, waits, touches (Handling) and the SLA-at-risk
+                     buckets of its open tickets (SLA at Risk)
+    by_sla_risk.csv  the SLA-at-risk buckets by priority (SLA at Risk)
+    by_iso_week.csv  the Weekly grid: ISO weeks with created, resolved, backlog, SLA %, CSAT
 
 Format, for spreadsheets and scripts alike: UTF-8 with a byte-order mark (so that Excel
 reads accented names right; pandas and LibreOffice skip it), commas, '\\n' line ends, one
@@ -41,13 +45,16 @@ from supportxl.model import ReportModel, plan
 from supportxl.schema import PRIORITIES
 from supportxl.template import ReportTemplate
 from supportxl.workbook.grids import Dimension, dimension
+from supportxl.workbook.sheets.operations import (CHANGE_KEYS, RISK_KPIS, STATUS_KPIS, TOUCH_KPIS, WAIT_KPIS,
+                                                  WEEK_COLUMNS, change, iso_week, week_values, weeks_of)
 from supportxl.workbook.sheets.summaries import (ACCOUNT_KPIS, AGENT_KPIS, SEGMENT_KPIS, SLA_KPIS, TREND_KPIS,
                                                  agents_of, months_of)
 
 DECIMALS = {"hours": 3, "percent": 2, "score": 2, "currency": 2}  # other formats: 2
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ENCODING = "utf-8-sig"
-TABLE_NAMES = ("month", "channel", "priority", "industry", "country", "account", "agent")
+TABLE_NAMES = ("month", "channel", "priority", "industry", "country", "account", "agent", "week", "weekday_hour",
+               "team", "sla_risk", "iso_week")
 FILENAMES = tuple(f"by_{name}.csv" for name in TABLE_NAMES)
 
 
@@ -115,6 +122,10 @@ def kpi_tables(model: ReportModel) -> list[KpiTable]:
         _table("agent", model, agents_of(frame), AGENT_KPIS, total_label="All agents",
                info=(("Team", lambda a: team_of[a]),)),
         *plan_tables(model),
+        _table("team", model, dimension(frame, "team", "Team"),
+               tuple(dict.fromkeys((*STATUS_KPIS, *WAIT_KPIS[1:], *TOUCH_KPIS[1:], *RISK_KPIS)))),
+        _table("sla_risk", model, dimension(frame, "priority", "Priority", order=PRIORITIES), RISK_KPIS),
+        _weekly_table(model),
     ]
 
 
@@ -139,6 +150,20 @@ def plan_tables(model: ReportModel) -> list[KpiTable]:
                                         Column("Offered load (Erlangs)", "score"),
                                         Column("Agents needed", "int")), cells)
     return [by_week, by_hour]
+
+
+def _weekly_table(model: ReportModel) -> KpiTable:
+    """The Weekly grid: one row per ISO week, no total row."""
+    columns = (Column("Week of", "text"), Column("ISO week", "text"),
+               *(Column(c.header, c.fmt) for c in WEEK_COLUMNS),
+               *(Column(f"{c.header} vs last week", "percent") for c in WEEK_COLUMNS if c.key in CHANGE_KEYS))
+    rows, previous = [], None
+    for monday in weeks_of(model):
+        values = {key: value for key, (_, value) in week_values(model, monday).items()}
+        changes = [change(values[key], previous[key]) if previous else None for key in CHANGE_KEYS]
+        rows.append((f"{monday:%Y-%m-%d}", iso_week(monday), *(values[c.key] for c in WEEK_COLUMNS), *changes))
+        previous = values
+    return KpiTable("iso_week", columns, tuple(rows))
 
 
 def write_kpi_csvs(dataset: Dataset, template: ReportTemplate, folder: Path, *,

@@ -94,6 +94,8 @@ def _slice(dataset: Dataset, mask, by: str, value: str) -> Dataset:
     ids = set(tickets["ticket_id"])
     events = dataset.escalation_events
     events = events[events["ticket_id"].isin(ids)].reset_index(drop=True)
+    changes = dataset.status_changes
+    changes = changes[changes["ticket_id"].isin(ids)].reset_index(drop=True)
     accounts = dataset.accounts[dataset.accounts["account_id"].isin(set(tickets["account_id"]))]
     agents = dataset.agents[dataset.agents["name"].isin(set(tickets["agent"]))]
     manifest = copy.deepcopy(dataset.manifest)
@@ -102,7 +104,8 @@ def _slice(dataset: Dataset, mask, by: str, value: str) -> Dataset:
     manifest["slice"] = {"by": by, "value": value}
     manifest["rows"] = {**manifest.get("rows", {}), "tickets": len(tickets), "escalation_events": len(events)}
     return Dataset(tickets=tickets, accounts=accounts.reset_index(drop=True),
-                   agents=agents.reset_index(drop=True), escalation_events=events, manifest=manifest)
+                   agents=agents.reset_index(drop=True), escalation_events=events, manifest=manifest,
+                   status_changes=changes)
 
 
 def _build_slice(dataset: Dataset, path: Path, template: ReportTemplate, command: str | None) -> None:

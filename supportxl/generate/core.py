@@ -15,6 +15,7 @@ import pandas as pd
 from supportxl import __version__
 from supportxl.dataset import Dataset
 from supportxl.generate.events import escalation_events
+from supportxl.generate.status import current_status, status_history
 from supportxl.generate.params import COUNTRY_REGIONS, GeneratorParams, params_to_data
 from supportxl.schema import PRIORITIES, STATUSES, TIERS
 from supportxl.generate.pools import CITIES, Pools, build_pools, make_faker
@@ -30,10 +31,10 @@ GENERATION_STEPS = 6
 def generate(params: GeneratorParams, progress: Progress | None = None) -> Dataset:
     """All four canonical tables and the manifest for ``params`` (already validated)."""
     progress = progress or NoProgress()
-    streams = np.random.SeedSequence(params.seed).spawn(8)
-    rng_accounts, rng_agents, rng_arrivals, rng_mix, rng_times, rng_quality, rng_events, rng_pools = (
-        np.random.default_rng(s) for s in streams
-    )
+    # A new stream goes last: the first ones, and so every earlier draw, stay as they were.
+    streams = np.random.SeedSequence(params.seed).spawn(9)
+    (rng_accounts, rng_agents, rng_arrivals, rng_mix, rng_times, rng_quality, rng_events, rng_pools,
+     rng_status) = (np.random.default_rng(s) for s in streams)
     issue_types = list(params.issue_mix)
     fake = make_faker(params.locale, params.seed)
     pools = build_pools(fake, rng_pools, accounts=params.accounts,
@@ -124,13 +125,17 @@ def generate(params: GeneratorParams, progress: Progress | None = None) -> Datas
     replies = np.where(quick, 1, 1 + rng_quality.poisson(replies_mean))
     replies = np.where(resolved, replies, np.where(responded, np.maximum(1, replies // 2), 0))
 
-    recently_solved = latent_resolved > as_of - np.timedelta64(CLOSE_AFTER_DAYS, "D")
-    waiting = rng_quality.random(n) < 0.4
-    # Indices into STATUSES (Open, Pending, Resolved, Closed): numbers are cheaper than strings.
-    status = np.where(resolved, np.where(recently_solved, 2, 3), np.where(responded & waiting, 1, 0))
-
     tier_names = np.array(TIERS, dtype=object)
     ticket_ids = np.arange(100_001, 100_001 + n)
+    changes = status_history(
+        rng_status, ticket_ids=ticket_ids, created=created, frt_hours=frt_hours, body_hours=body_hours,
+        reopen_hours=reopen_hours, reopened=reopened, quick=quick, stalled=stalled,
+        stall_hours=stall_hours, long_hold=tier_names[tier] == params.planted.long_hold_team,
+        long_hold_share=params.planted.long_hold_share, as_of=as_of)
+    recently_solved = latent_resolved > as_of - np.timedelta64(CLOSE_AFTER_DAYS, "D")
+    waiting = np.isin(current_status(changes, ticket_ids), ("Pending", "On-hold"))
+    # Indices into STATUSES (Open, Pending, Resolved, Closed): numbers are cheaper than strings.
+    status = np.where(resolved, np.where(recently_solved, 2, 3), np.where(waiting, 1, 0))
     tickets = pd.DataFrame({
         "ticket_id": ticket_ids,
         "created_at": created,
@@ -174,10 +179,10 @@ def generate(params: GeneratorParams, progress: Progress | None = None) -> Datas
         "planted_effects": _planted_effects(params, pools),
         "missing_fields": [],  # the generator fills every canonical field
         "rows": {"tickets": n, "accounts": len(accounts), "agents": len(agents),
-                 "escalation_events": len(events)},
+                 "escalation_events": len(events), "status_changes": len(changes)},
     }
     return Dataset(tickets=tickets, accounts=accounts, agents=agents,
-                   escalation_events=events, manifest=manifest)
+                   escalation_events=events, manifest=manifest, status_changes=changes)
 
 
 def arrival_times(rng: np.random.Generator, params: GeneratorParams,
@@ -283,6 +288,8 @@ def _planted_effects(params: GeneratorParams, pools: Pools) -> dict[str, object]
     if 0 < planted.low_csat_agent <= params.agents:
         effects["low_csat_agent"] = str(pools.agent_names[planted.low_csat_agent - 1])
         effects["low_csat_agent_id"] = f"AG-{planted.low_csat_agent:03d}"
+    if planted.long_hold_team:
+        effects["long_hold_team"] = planted.long_hold_team
     return effects
 
 

@@ -103,6 +103,8 @@ class Planted:
     slow_industry_factor: float = 1.8
     low_csat_agent: int = 7
     low_csat_penalty: float = 0.3
+    long_hold_team: str = "Tier 2"  # puts many tickets on hold for most of their handling
+    long_hold_share: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -284,6 +286,12 @@ def validate_params(params: GeneratorParams) -> None:
             f"planted.low_csat_agent must be an agent number (or 0 for none), "
             f"found {planted.low_csat_agent}."
         )
+    if planted.long_hold_team and planted.long_hold_team not in TIERS:
+        raise ParameterError(
+            f"planted.long_hold_team '{planted.long_hold_team}' is not a team "
+            f"(choose from: {', '.join(TIERS)}, or \"\" for none)."
+        )
+    _check_share("planted.long_hold_share", planted.long_hold_share)
 
 
 # Upper bounds, so that a typo cannot make the generator run for hours.

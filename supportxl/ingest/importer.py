@@ -42,6 +42,7 @@ from supportxl.ingest.parse import (Column, absurd_durations, lookup_for, map_va
                                     parse_durations, parse_timestamps)
 from supportxl.ingest.readers import Source, Table, open_source
 from supportxl.ingest.report import QualityReport, shorten
+from supportxl.ingest.waits import stated_waits
 from supportxl.schema import CLOSED_STATUSES, OPEN_STATUSES, OPTIONAL_FIELDS, STATUSES
 
 UNKNOWN = "Unknown"
@@ -621,6 +622,7 @@ class _Importer:
                 if spec.measures == measure and spec.business_hours and f"_duration_{key}" in work:
                     tickets[name] = work[f"_duration_{key}"].to_numpy(dtype=float)
                     break
+        tickets = tickets.assign(**stated_waits(self.m.durations, work))
         assert tuple(tickets.columns[:len(TICKET_COLUMNS)]) == TICKET_COLUMNS
         return tickets
 

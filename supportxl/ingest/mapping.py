@@ -65,7 +65,7 @@ CLOSED_VALUES = {
 }
 OPEN_VALUE_FIELDS = ("channel", "issue_type", "team")
 UNITS = ("minutes", "seconds", "milliseconds", "hours", "days", "hh:mm", "hh:mm:ss")
-MEASURES = ("first_response", "resolution", "other")
+MEASURES = ("first_response", "resolution", "agent_wait", "requester_wait", "on_hold", "other")
 DATE_TOKENS = ("ISO", "excel", "epoch_ms", "epoch_s")
 ACTIVITIES = ("Initial Submission", "Review & Analysis", "Escalation", "Communication",
               "Troubleshooting", "Development", "Resolution Confirmation")
@@ -77,7 +77,7 @@ class DurationSpec:
 
     columns: tuple[str, ...] = ()
     unit: str = "minutes"
-    measures: str = "other"  # first_response | resolution | other (checked, not used)
+    measures: str = "other"  # first_response | resolution | agent_wait | requester_wait | on_hold | other
     business_hours: bool = False
     signed: bool = False  # SLA "time remaining" fields: negative means breached
 

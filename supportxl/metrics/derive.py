@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from supportxl.dataset import STATED_BUSINESS_HOURS, Dataset
+from supportxl.dataset import STATED_BUSINESS_HOURS, STATED_WAITS, Dataset
 from supportxl.metrics.calendar import BusinessCalendar, business_hours
-from supportxl.schema import CLOSED_STATUSES, UNKNOWN, WEEKDAY_LABELS
+from supportxl.schema import AGENT_WAIT_STATUS, CLOSED_STATUSES, ON_HOLD_STATUS, UNKNOWN, WEEKDAY_LABELS
 
 if TYPE_CHECKING:
     from supportxl.template import ReportTemplate
@@ -120,6 +120,10 @@ def _ticket_frame(dataset: Dataset, template: ReportTemplate) -> pd.DataFrame:
     frame["age_days"] = pd.array(np.where(resolved, np.nan, age), dtype="Int64")
     frame["fcr"] = (resolved & (frame["agent_replies"] == 1) & ~escalated
                     & (frame["reopen_count"] == 0)).astype(np.int64)
+    waits = status_times(dataset, t)
+    for key in STATUS_TIME_KEYS:
+        frame[key] = waits[key].to_numpy(dtype=float)
+    frame["ttr_net_hours"] = _round(np.where(resolved, frame["ttr_hours"] - frame["hours_pending"], np.nan))
 
     sla = template.sla
     frame["response_target"] = frame["priority"].map(sla.first_response_hours).astype(float)
@@ -135,7 +139,58 @@ def _ticket_frame(dataset: Dataset, template: ReportTemplate) -> pd.DataFrame:
     per_hour = frame["priority"].map(sla.cost_per_breach_hour).astype(float).fillna(0.0)
     charged = np.minimum(over, sla.breach_hours_cap)
     frame["breach_cost"] = np.where(frame["resolution_breached"] == 1, per_ticket + per_hour * charged, 0.0)
+    # The Tickets sheet's formula divides the same two cells, so the cached value is its result.
+    frame["sla_used"] = np.where(~resolved & frame["resolution_target"].notna(),
+                                 frame["resolution_clock"] / frame["resolution_target"], np.nan)
     return frame
+
+
+STATUS_TIME_KEYS = ("hours_new", "hours_open", "hours_pending", "hours_on_hold", "requester_wait_hours")
+_HISTORY_KEYS = {"New": "hours_new", "Open": "hours_open", "Reopened": "hours_open",
+                 AGENT_WAIT_STATUS: "hours_pending", ON_HOLD_STATUS: "hours_on_hold"}
+
+
+def status_times(dataset: Dataset, tickets: pd.DataFrame) -> pd.DataFrame:
+    """Hours each ticket of ``tickets`` spent in New, Open (and Reopened), Pending and On-hold,
+    and its requester wait (New, Open, Reopened and On-hold), in the rows' order.
+
+    From the status history: each change lasts until the ticket's next change, the current
+    status until the as-of moment; changes after it have not happened yet. A ticket without
+    any change is blank. Without a history, the waits an export states per ticket are used
+    (time in New and Open stay blank).
+    """
+    ids = tickets["ticket_id"].to_numpy()
+    changes = dataset.status_changes
+    if len(changes) == 0:
+        stated = {"hours_pending": "agent_wait", "hours_on_hold": "on_hold",
+                  "requester_wait_hours": "requester_wait"}
+        return pd.DataFrame({key: _round(tickets[STATED_WAITS[stated[key]]].to_numpy(dtype=float))
+                             if key in stated and STATED_WAITS[stated[key]] in tickets
+                             else np.full(len(ids), np.nan) for key in STATUS_TIME_KEYS})
+    as_of = dataset.as_of.to_datetime64()
+    stamps = changes["timestamp"].to_numpy(dtype="datetime64[ns]")
+    changes = changes[(stamps <= as_of) & changes["ticket_id"].isin(ids)]
+    changes = changes.sort_values(["ticket_id", "timestamp"], kind="stable")
+    if changes.empty:
+        return pd.DataFrame({key: np.full(len(ids), np.nan) for key in STATUS_TIME_KEYS})
+    following = changes.groupby("ticket_id")["timestamp"].shift(-1).fillna(pd.Timestamp(as_of))
+    hours = (following - changes["timestamp"]).dt.total_seconds() / 3600
+    status = changes["to_status"].map(_HISTORY_KEYS)
+    summed = hours.groupby([changes["ticket_id"], status]).sum().unstack(fill_value=0.0)
+    summed = summed.reindex(columns=list(STATUS_TIME_KEYS[:-1]), fill_value=0.0)
+    seen = pd.Index(changes["ticket_id"].unique())
+    summed = summed.reindex(seen, fill_value=0.0).reindex(ids)
+    summed["requester_wait_hours"] = summed[["hours_new", "hours_open", "hours_on_hold"]].sum(axis=1, min_count=1)
+    return pd.DataFrame({key: _round(summed[key].to_numpy(dtype=float)) for key in STATUS_TIME_KEYS})
+
+
+def missing_status_fields(dataset: Dataset) -> tuple[str, ...]:
+    """The fields of ``schema.STATUS_FIELDS`` this dataset cannot give."""
+    if len(dataset.status_changes):
+        return ()
+    tickets = dataset.tickets
+    return ("status_history", *(name for name, column in STATED_WAITS.items()
+                                if column not in tickets or tickets[column].isna().all()))
 
 
 def data_calendar(template: ReportTemplate, dataset: Dataset) -> BusinessCalendar | None:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from supportxl.schema import OPTIONAL_FIELDS, column
+from supportxl.schema import OPTIONAL_FIELDS, STATUS_FIELDS, column
 
 CSAT_GOOD_NAME = "CsatGood"  # defined name of the CSAT threshold cell on Settings
 AS_OF_NAME = "ReportAsOf"  # defined name of the as-of cell on Settings
@@ -173,6 +173,18 @@ RESOLUTION_TARGETED = Cond("resolution_target", '">=0"', _notna("resolution_targ
 ESCALATED = Cond("escalated", '"Yes"', lambda f, p: (f["escalated"] == "Yes").to_numpy(dtype=bool))
 REOPENED = Cond("reopen_count", '">0"', lambda f, p: (f["reopen_count"] > 0).to_numpy(dtype=bool))
 BREACHED = Cond("resolution_breached", "1", _equal_to("resolution_breached", 1))
+ONE_TOUCH = Cond("agent_replies", "1", _equal_to("agent_replies", 1))
+TWO_TOUCH = Cond("agent_replies", "2", _equal_to("agent_replies", 2))
+MULTI_TOUCH = Cond("agent_replies", '">=3"', lambda f, p: (f["agent_replies"] >= 3).to_numpy(dtype=bool))
+
+
+@functools.cache
+def sla_used(operator: str, share: float) -> Cond:
+    """An open ticket whose used share of its resolution target compares with ``share``
+    (``operator`` is <, <=, > or >=); resolved tickets and those without a target have none."""
+    compare = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}[operator]
+    return Cond("sla_used", f'"{operator}{share:g}"',
+                lambda f, p: compare(f["sla_used"].to_numpy(dtype=float), share))
 WITHIN_TARGET = Cond("resolution_breached", "0", _equal_to("resolution_breached", 0))
 
 
@@ -359,7 +371,8 @@ class Kpi:
     def unavailable(self, missing_fields: Sequence[str]) -> str | None:
         """Why the KPI cannot be computed from a source lacking ``missing_fields``, or None."""
         lacking = [f for f in self.requires if f in missing_fields]
-        return "; ".join(OPTIONAL_FIELDS[f] for f in lacking) + "." if lacking else None
+        reasons = OPTIONAL_FIELDS | STATUS_FIELDS
+        return "; ".join(reasons[f] for f in lacking) + "." if lacking else None
 
 
 def _duration_kpis(prefix: str, key: str, label: str, what: str, requires: tuple[str, ...],
@@ -391,8 +404,24 @@ BREACHED_TICKETS = Count("Breached", (BREACHED,))
 RESOLVED_WITHIN = Count("Resolved within target", (RESOLVED, WITHIN_TARGET))
 RESOLVED_LATE = Count("Resolved late", (RESOLVED, BREACHED))
 
+# The SLA-at-risk buckets of open tickets: (key, name, share in words, lower bound, upper bound)
+# of the share of the resolution target used; the last bucket, past the target, is open_past_target.
+RISK_BUCKETS = (("risk_under_50", "Open, under 50 % used", "under 50 %", None, ("<", 0.5)),
+                ("risk_50_75", "Open, 50-75 % used", "50 % to under 75 %", (">=", 0.5), ("<", 0.75)),
+                ("risk_75_90", "Open, 75-90 % used", "75 % to under 90 %", (">=", 0.75), ("<", 0.9)),
+                ("risk_90_100", "Open, 90-100 % used", "90 % to 100 %", (">=", 0.9), ("<=", 1)))
+
+
+def _risk_kpi(key: str, name: str, share: str, low: tuple | None, high: tuple) -> Kpi:
+    conds = tuple(sla_used(*bound) for bound in (low, high) if bound)
+    return Kpi(key, name, f"Tickets open at the as-of time whose resolution clock has used {share} "
+               f"of the target for their priority (live: the targets on Settings).", "int",
+               Single(Count(name, conds)), "lower" if low else None, requires=_SLA_RESOLUTION)
+
+
 _SLA_RESPONSE = ("first_response_at", "priority")
 _SLA_RESOLUTION = ("resolved_at", "priority")
+_TOUCHES = ("resolved_at", "agent_replies")
 
 CATALOGUE: tuple[Kpi, ...] = (
     Kpi("tickets", "Tickets", "Tickets created.", "int", Single(TICKETS)),
@@ -461,6 +490,37 @@ CATALOGUE: tuple[Kpi, ...] = (
         "resolution target, the cost per breached ticket of its priority plus the cost per hour over "
         "the target for at most the capped hours (Settings); open tickets count up to the as-of time.",
         "currency", Single(Sum("Breach cost", "breach_cost")), "lower", requires=_SLA_RESOLUTION),
+    *(_risk_kpi(*bucket) for bucket in RISK_BUCKETS),
+    Kpi("sla_at_risk", "At risk (75-100 % used)", "Tickets open at the as-of time that have used "
+        "75 % or more of their resolution target but are not past it yet.", "int",
+        Single(Count("At risk", (sla_used(">=", 0.75), sla_used("<=", 1)))), "lower",
+        requires=_SLA_RESOLUTION),
+    Kpi("open_targeted", "Open with a target", "Tickets open at the as-of time whose priority has "
+        "a resolution target.", "int", Single(Count("Open with target", (sla_used(">=", 0),))),
+        requires=_SLA_RESOLUTION),
+    Kpi("one_touch", "One-touch %", "Share of resolved tickets solved with exactly one agent reply "
+        "(FCR also asks for no escalation and no reopen).", "percent",
+        Ratio(Count("One-touch", (RESOLVED, ONE_TOUCH)), RESOLVED_TICKETS), "higher",
+        requires=_TOUCHES),
+    Kpi("two_touch", "Two-touch %", "Share of resolved tickets solved with exactly two agent "
+        "replies.", "percent", Ratio(Count("Two-touch", (RESOLVED, TWO_TOUCH)), RESOLVED_TICKETS),
+        requires=_TOUCHES),
+    Kpi("multi_touch", "Multi-touch %", "Share of resolved tickets that took three or more agent "
+        "replies.", "percent", Ratio(Count("Multi-touch", (RESOLVED, MULTI_TOUCH)), RESOLVED_TICKETS),
+        "lower", requires=_TOUCHES),
+    *_duration_kpis("status_new", "hours_new", "time New", "a ticket spent New, before an agent "
+                    "took it up (from its status history, until the as-of time)", ("status_history",)),
+    *_duration_kpis("status_open", "hours_open", "time Open", "a ticket spent Open or Reopened, "
+                    "being worked on (from its status history, until the as-of time)", ("status_history",)),
+    *_duration_kpis("agent_wait", "hours_pending", "agent wait", "a ticket spent Pending, waiting "
+                    "on the customer (from its status history, or as the export states it)", ("agent_wait",)),
+    *_duration_kpis("on_hold", "hours_on_hold", "on-hold time", "a ticket spent On-hold, waiting on "
+                    "a third party (from its status history, or as the export states it)", ("on_hold",)),
+    *_duration_kpis("requester_wait", "requester_wait_hours", "requester wait", "the customer "
+                    "waited on the team: time New, Open, Reopened or On-hold", ("requester_wait",)),
+    *_duration_kpis("ttr_net", "ttr_net_hours", "resolution less customer wait", "from creation to "
+                    "resolution, less the time Pending (waiting on the customer)",
+                    ("resolved_at", "agent_wait")),
 )
 
 KPIS = {kpi.key: kpi for kpi in CATALOGUE}

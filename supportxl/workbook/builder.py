@@ -18,7 +18,7 @@ from supportxl.template import ReportTemplate, load_template
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.grids import Grid
 from supportxl.workbook.pivots import add_pivot_parts
-from supportxl.workbook.sheets import dashboard, data, escalations, insights, pivots, quality, summaries
+from supportxl.workbook.sheets import dashboard, data, escalations, insights, operations, pivots, quality, summaries
 from supportxl.workbook.sheets.about import write_about
 from supportxl.workbook.sheets.data import check_rows
 from supportxl.workbook.sheets.plan import write_plan
@@ -47,6 +47,9 @@ SHEETS: tuple[tuple[str, SheetWriter], ...] = (
     ("Agent Performance", summaries.write_agents_summary),
     ("Heatmap", summaries.write_heatmap),
     ("Backlog", summaries.write_backlog),
+    ("Handling", operations.write_handling),
+    ("SLA at Risk", operations.write_sla_at_risk),
+    ("Weekly", operations.write_weekly),
     ("Escalations", escalations.write_escalations),
     ("Plan", write_plan),
     (pivots.SHEET, pivots.write_pivots),

@@ -139,6 +139,9 @@ def write_tickets(ctx: BuildContext, ws: Worksheet) -> None:
         "breach_cost": lambda r: (f'=IF({ref("resolution_breached", r)}=1,' + lookup("cost_per_breach", r, "0")
                                   + "+" + lookup("cost_per_breach_hour", r, "0")
                                   + f'*MIN({ref("hours_over_target", r)},{BREACH_HOURS_CAP_NAME}),0)'),
+        # Open tickets only (no resolved time): the share of the target their clock has used.
+        "sla_used": lambda r: (f'=IF(OR({ref("resolution_target", r)}="",{ref("resolved_at", r)}<>""),"",'
+                               f'{ref("resolution_clock", r)}/{ref("resolution_target", r)})'),
     }
     write_table(ctx, ws, ctx.frame, columns, "Tickets", formulas)
     # Rows whose resolution SLA is breached are tinted, live: the rule reads the formula column.

@@ -16,7 +16,7 @@ AGING_BUCKETS = ((0, 2), (3, 5), (6, 10), (11, 20), (21, 30), (31, None))
 OPEN_ENDED_DAYS = 100_000  # upper bound of the last aging bucket
 TREND_KPIS = ("tickets", "frt_mean", "frt_median", "frt_p90", "ttr_mean", "ttr_median", "ttr_p90",
               "response_breach_rate", "resolution_breach_rate", "csat", "escalation_rate",
-              "reopen_rate", "fcr")
+              "reopen_rate", "fcr", "one_touch")
 SEGMENT_KPIS = ("tickets", "ttr_mean", "ttr_median", "resolution_compliance", "csat",
                 "escalation_rate", "breach_cost")
 SLA_KPIS = ("tickets", "resolved_within_target", "resolved_late", "open_within_target",
