@@ -141,6 +141,23 @@ def pandas_pivot(frame: pd.DataFrame, rows: str, columns: str | None, values: st
 
 # --- fixtures --------------------------------------------------------------------------
 
+# The default template with its Pivots sheet turned on (a template opts into it).
+PIVOT_SHEETS = [*load_template().sheets[:load_template().sheets.index("Insights")], "Pivots",
+                *load_template().sheets[load_template().sheets.index("Insights"):]]
+
+
+def with_pivots(overrides=()) -> list[str]:
+    """--set overrides of the default template that include the Pivots sheet."""
+    return [f"sheets={json.dumps(PIVOT_SHEETS)}", *overrides]
+
+
+@pytest.fixture(scope="module")
+def small_workbook(small_dataset, tmp_path_factory):
+    """The default workbook of the 2,000-ticket dataset, with the Pivots sheet."""
+    path = tmp_path_factory.mktemp("pivots") / "small.xlsx"
+    build_workbook(small_dataset, path, load_template("dashboard", with_pivots()))
+    return path
+
 @pytest.fixture(scope="module")
 def frame(small_dataset):
     return derive(small_dataset, load_template())[0]
@@ -149,11 +166,11 @@ def frame(small_dataset):
 @pytest.fixture(scope="module")
 def custom_workbook(small_dataset, tmp_path_factory):
     """Pivots without a column field, with sum, min and max, and refresh on open."""
-    template = load_template("dashboard", [
+    template = load_template("dashboard", with_pivots([
         'pivots=[{name="Hours by channel", rows="Channel", values="Resolution (h)", aggregation="sum"},'
         '{name="Fastest by agent", rows="Agent", columns="Priority", values="First response (h)", aggregation="min"},'
         '{name="Longest by country", rows="Country", values="Resolution (h)", aggregation="max", '
-        'filters=["Segment", "Industry"]}]', "slicers=[\"Issue type\"]", "refresh_on_open=true"])
+        'filters=["Segment", "Industry"]}]', "slicers=[\"Issue type\"]", "refresh_on_open=true"]))
     path = tmp_path_factory.mktemp("custom") / "custom.xlsx"
     build_workbook(small_dataset, path, template)
     return path
@@ -328,12 +345,13 @@ def test_parts_carry_the_attributes_excel_relies_on(small_workbook):
 def test_same_inputs_same_bytes_in_any_time_zone(tmp_path):
     dataset = make_dataset(300, seed=5)
     first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
-    build_workbook(dataset, first)
+    template = load_template("dashboard", with_pivots())
+    build_workbook(dataset, first, template)
     zone = os.environ.get("TZ")
     try:
         os.environ["TZ"] = "Pacific/Kiritimati"
         time.tzset()
-        build_workbook(dataset, second)
+        build_workbook(dataset, second, template)
     finally:
         os.environ.pop("TZ") if zone is None else os.environ.__setitem__("TZ", zone)
         time.tzset()
@@ -381,7 +399,7 @@ HEADERS = ", ".join(c.header for c in ticket_columns(False))
 ])
 def test_bad_pivot_declarations(override, message):
     with pytest.raises(ParameterError) as info:
-        load_template("dashboard", [override])
+        load_template("dashboard", with_pivots([override]))
     assert str(info.value) == message
 
 
@@ -402,8 +420,8 @@ def tiny_dataset():
 
 
 @pytest.mark.parametrize("template,overrides", [
-    ("dashboard", []),
-    ("dashboard", ["slicers=[]"]),
+    ("dashboard", with_pivots()),
+    ("dashboard", with_pivots(["slicers=[]"])),
     ("dashboard", ["sheets=" + json.dumps([s for s in load_template().sheets if s != "Pivots"])]),
     ("agent_review", []),
     ("executive", []),
@@ -501,7 +519,7 @@ def test_a_pivot_too_wide_for_a_sheet_is_a_clear_error(tiny_dataset, tmp_path, m
     from supportxl.workbook.sheets import pivots
 
     monkeypatch.setattr(pivots, "MAX_COLUMNS", 10)
-    template = load_template("dashboard", ['pivots=[{name="Per agent", rows="Team", columns="Agent"}]'])
+    template = load_template("dashboard", with_pivots(['pivots=[{name="Per agent", rows="Team", columns="Agent"}]']))
     agents = tiny_dataset.tickets["agent"].nunique()
     with pytest.raises(SupportxlError) as info:
         build_workbook(tiny_dataset, tmp_path / "wide.xlsx", template)

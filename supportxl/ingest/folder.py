@@ -66,7 +66,7 @@ def load_dataset(folder: str | Path, *, strict: bool = False, as_of: str | None 
         latest = latest_moment(*(dataset.tickets[k] for k in TICKET_TIMESTAMPS),
                                dataset.escalation_events["timestamp"])
         if latest is not None:  # the latest of the timestamps that survived the checks
-            period["as_of"] = latest.strftime("%Y-%m-%d %H:%M:%S")
+            period["as_of"] = latest.ceil("s").strftime("%Y-%m-%d %H:%M:%S")  # none after it
     manifest["period"] = period
     reason = f"a dataset folder ({', '.join(FILES.values())} and manifest.json)"
     if len(report) or "data_quality" in manifest or manifest.get("source") != "generator":

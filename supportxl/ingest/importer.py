@@ -669,7 +669,8 @@ class _Importer:
     def _manifest(self, tickets, accounts, agents, events, latest: pd.Timestamp,
                   missing: list[str]) -> dict:
         start, end = period_days(tickets["created_at"], self.zone, self.as_of)
-        as_of = self.as_of if self.as_of is not None else latest
+        # Recorded to the second: the latest moment rounds up, so no time of the data is after it.
+        as_of = self.as_of if self.as_of is not None else latest.ceil("s")
         return {
             "source": f"{self.m.name} export {self.path.name}",
             "mapping": self.m.name,
