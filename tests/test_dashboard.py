@@ -211,3 +211,16 @@ def test_dashboard_renders_to_one_non_blank_pdf_page(small_workbook, tmp_path):
     pixels = image[header_end:]
     dark = sum(1 for b in pixels[::7] if b < 200) / len(pixels[::7])
     assert dark > 0.05  # text, cards and charts, not a blank page
+
+
+def test_the_agent_scatter_names_its_outliers(small_workbook, values, small_dataset):
+    """The three slowest agents and the three lowest CSATs carry their names (live cell labels)."""
+    scatter = next(xml for xml in _chart_parts(small_workbook).values() if "<c:scatterChart>" in xml)
+    labelled = re.findall(r"<c:dLbl><c:idx val=\"\d+\"/>.*?<c:f>(Dashboard!\$A\$\d+)</c:f>", scatter, re.S)
+    names = {values["Dashboard"][ref.split("!")[1].replace("$", "")].value for ref in labelled}
+    frame = derive_tickets(small_dataset, load_template())
+    ttr = frame.groupby("agent")["ttr_hours"].mean()
+    rated = frame[frame["csat"].notna()]
+    csat = (rated["csat"] >= 4).groupby(rated["agent"]).mean()
+    expected = set(ttr.nlargest(3).index) | set(csat.nsmallest(3).index)
+    assert names == expected and 3 <= len(names) <= 6

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from xlsxwriter.chart import Chart
 
+from supportxl.metrics.kpis import kpi
 from supportxl.workbook.catalogue import CHART_NAMES
 from supportxl.workbook.context import BuildContext
-from supportxl.workbook.grids import Grid
+from supportxl.workbook.grids import Grid, dimension
+from supportxl.workbook.ranges import absolute, on_sheet
 
 CHART_SIZE = {"width": 5 * 78 - 6, "height": 16 * 20 - 8}
 NUMBER_FORMATS = {"int": "#,##0", "percent": "0%", "hours": "#,##0", "currency": "$#,##0"}
@@ -174,12 +176,29 @@ def _agent_scatter(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
     scatter.add_series({"name": "Agents", "categories": _ref(agents, "ttr_mean"),
                         "values": _ref(agents, "csat"),
                         "marker": {"type": "circle", "size": 5, "fill": {"color": colours[1]},
-                                   "border": {"color": colours[0]}}})
+                                   "border": {"color": colours[0]}},
+                        "data_labels": {"custom": _outlier_labels(ctx, agents), "font": {"size": 7},
+                                        "position": "right"}})
     _axes(scatter, "Mean resolution (h)", "CSAT %", "0%", "#,##0")
     scatter.set_y_axis({"name": "CSAT %", "num_format": "0%", **RATE_AXIS, "name_font": {"size": 9},
                         "num_font": {"size": 8}, "major_gridlines": {"visible": True, "line": {"color": "#EDEDED"}}})
     scatter.set_legend({"none": True})
     return scatter
+
+
+OUTLIERS = 3  # the slowest agents and the lowest CSATs named on the scatter
+
+
+def _outlier_labels(ctx: BuildContext, agents: Grid) -> list[dict]:
+    """Per point of the agent scatter: the agent's name for the slowest and the lowest-CSAT
+    agents (read live from the grid's label cell), no label for the others."""
+    names = list(dimension(ctx.frame, "agent", "Agent").values)[:agents.rows]
+    ttr = ctx.model.by(kpi("ttr_mean"), ["agent"]).reindex(names).astype(float)
+    csat = ctx.model.by(kpi("csat"), ["agent"]).reindex(names).astype(float)
+    # Ties go to the first name in alphabetical order, so the choice is stable.
+    picked = set(ttr.sort_index().nlargest(OUTLIERS).index) | set(csat.sort_index().nsmallest(OUTLIERS).index)
+    return [{"value": "=" + on_sheet(agents.sheet, absolute(agents.first_row + i, agents.label_col))}
+            if name in picked else {"delete": True} for i, name in enumerate(names)]
 
 
 def _account_pareto(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:

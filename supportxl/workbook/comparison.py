@@ -37,18 +37,6 @@ class Side:
     label: str
     model: ReportModel
 
-    @property
-    def dataset(self) -> Dataset:
-        return self.model.dataset
-
-    @property
-    def frame(self) -> pd.DataFrame:
-        return self.model.frame
-
-    @property
-    def events(self) -> pd.DataFrame:
-        return self.model.events
-
 
 def _side(label: str, dataset: Dataset, template: ReportTemplate) -> Side:
     return Side(label, plan(dataset, template))
@@ -78,7 +66,7 @@ def build_comparison(before: Dataset, after: Dataset, out: Path, *, labels: tupl
         workbook.close()
 
     atomic_write(Path(out), write)
-    return BuildResult(Path(out), sheets, len(a.frame) + len(b.frame), time.perf_counter() - began)
+    return BuildResult(Path(out), sheets, len(a.model.frame) + len(b.model.frame), time.perf_counter() - began)
 
 
 Row = tuple[str, str, str | None]  # what is measured, its number format, which way is better
@@ -136,8 +124,8 @@ def _kpi_sheet(ctx: BuildContext, ws, a: Side, b: Side) -> None:
 def _monthly_sheet(ctx: BuildContext, ws, a: Side, b: Side) -> None:
     """Month by month (aligned by position, so two different years compare), both sides."""
     f = ctx.formats
-    months_a = sorted(a.frame["month"].unique())
-    months_b = sorted(b.frame["month"].unique())
+    months_a = sorted(a.model.frame["month"].unique())
+    months_b = sorted(b.model.frame["month"].unique())
     rows = max(len(months_a), len(months_b))
     ws.write_string(0, 0, "Monthly trends", f.get("title"))
     ws.write_string(1, 0, f"Month n of {a.label} beside month n of {b.label}.", f.get("subtitle"))
@@ -188,9 +176,9 @@ def _flow_sheet(ctx: BuildContext, ws, a: Side, b: Side) -> None:
             side.model.value(item, escalated) for item in items[1:]]
     row = _pair_table(ctx, ws, 3, "Escalated tickets", _rows(items), a, b, values[a.label], values[b.label])
 
-    stages = [s for s in dict.fromkeys([*a.events["activity"], *b.events["activity"]])
+    stages = [s for s in dict.fromkeys([*a.model.events["activity"], *b.model.events["activity"]])
               if s != "Resolution Confirmation"]
-    means = {side.label: side.events.groupby("activity")["hours_in_step"].mean() for side in (a, b)}
+    means = {side.label: side.model.step_hours()["mean"] for side in (a, b)}
     _pair_table(ctx, ws, row, "Mean hours in each escalation step", [(s, "hours", "lower") for s in stages], a, b,
                 [_mean(means[a.label], s) for s in stages], [_mean(means[b.label], s) for s in stages])
 
@@ -207,12 +195,12 @@ def _about_sheet(ctx: BuildContext, ws, a: Side, b: Side, command: str | None) -
     ws.write_string(0, 0, "About this comparison", f.get("title"))
     rows = [("Produced by", f"supportxl {__version__}"), ("Regenerate with", command or "not recorded")]
     for side in (a, b):
-        start, end = side.dataset.period
-        source = side.dataset.manifest.get("source", "unknown")
-        name = side.dataset.manifest.get("parameters", {}).get("name")
+        start, end = side.model.dataset.period
+        source = side.model.dataset.manifest.get("source", "unknown")
+        name = side.model.dataset.manifest.get("parameters", {}).get("name")
         rows.append((side.label, f"{source}{f' scenario {name!r}' if name else ''}, "
-                                 f"{len(side.frame):,} tickets, {start:%Y-%m-%d} to {end:%Y-%m-%d}, "
-                                 f"seed {side.dataset.manifest.get('seed', 'n/a')}"))
+                                 f"{len(side.model.frame):,} tickets, {start:%Y-%m-%d} to {end:%Y-%m-%d}, "
+                                 f"seed {side.model.dataset.manifest.get('seed', 'n/a')}"))
     rows.append(("Template", f"{ctx.template.name} ({ctx.template.source})"))
     for i, (label, text) in enumerate(rows, start=2):
         ws.write_string(i, 0, label, f.get("label"))
