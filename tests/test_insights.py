@@ -6,7 +6,6 @@ import warnings
 
 import numpy as np
 import openpyxl
-import pandas as pd
 import pytest
 
 from supportxl.metrics.derive import derive

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from supportxl.generate import generate, load_params
-from supportxl.metrics.derive import derive
 from supportxl.metrics.insights import findings
 from supportxl.model import plan
 from supportxl.paths import SCENARIOS_DIR
