@@ -153,7 +153,7 @@ MINIMAL = '[columns]\nticket_id = ["Ref"]\ncreated_at = ["Opened on"]\n'
 @pytest.mark.parametrize("text, expected", [
     ('name = "x"\ncolums = {}\n' + MINIMAL,
      "{path}: unknown key 'colums' (valid keys: activities, columns, date_formats, description, durations, "
-     "group_by, missing, name, order_by, required, timezone, values)."),
+     "group_by, history, missing, name, order_by, required, timezone, values)."),
     (MINIMAL + 'prio = ["P"]\n',
      "{path}: columns.prio: unknown field 'prio' (valid fields: ticket_id, created_at, first_response_at, "
      "resolved_at, closed_at, updated_at, status, priority, channel, issue_type, team, agent, account_id, "

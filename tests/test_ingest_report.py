@@ -65,7 +65,7 @@ def test_validation_findings(tmp_path):
     assert t.loc[5, "status"] == "Open" and t.loc[5, "channel"] == "Pigeon"
     # the row after the malformed line keeps its own row number
     assert result.dataset.manifest["rows"] == {"source": 9, "tickets": 5, "accounts": 1, "agents": 0,
-                                               "escalation_events": 0, "dropped": 4}
+                                               "escalation_events": 0, "status_changes": 0, "dropped": 4}
     assert not result.report.fatal
 
 

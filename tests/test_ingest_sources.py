@@ -245,7 +245,9 @@ def test_servicenow_audit_export_is_collapsed(tmp_path):
     assert audit.severity == "info" and "9 update rows collapsed into 3 tickets" in audit.detail
     assert result.dataset.manifest["audit_export"] is True
     assert result.dataset.manifest["rows"] == {"source": 9, "tickets": 3, "accounts": 1, "agents": 1,
-                                               "escalation_events": 9, "dropped": 0}
+                                               "escalation_events": 9, "status_changes": 7, "dropped": 0}
+    changes = result.dataset.status_changes
+    assert changes[changes["ticket_id"] == "INC0000047"]["to_status"].tolist() == ["New", "Open", "Pending"]
     frame = derive_ok(result.dataset)
     assert frame.set_index("ticket_id").loc["INC0000045", "hours_to_escalate"] == pytest.approx(
         (ts("2016-02-29 11:29") - ts("2016-02-29 01:16")).total_seconds() / 3600)

@@ -28,13 +28,15 @@ import numpy as np
 import pandas as pd
 
 from supportxl import __version__
-from supportxl.dataset import EVENT_COLUMNS, STATED_BUSINESS_HOURS, TICKET_COLUMNS, Dataset
+from supportxl.dataset import (EVENT_COLUMNS, STATED_BUSINESS_HOURS, TICKET_COLUMNS, Dataset,
+                               empty_status_changes)
 from supportxl.errors import SupportxlError
 from supportxl.ingest.checks import (fold_spellings, implausible, implausible_detail,
                                      latest_moment, latest_plausible, parse_as_of, period_days,
                                      reconcile_status, report_folds, report_missing_fields,
                                      report_reconciled)
 from supportxl.ingest.classify import classify_untyped
+from supportxl.ingest.history import status_history
 from supportxl.ingest.mapping import (BUILTIN, COUNT_FIELDS, FIELDS, PRIORITIES, TIERS, TIMESTAMP_FIELDS,
                                       Mapping, Match, check_zone, describe_expected, load_mapping, match,
                                       normalise, rank)
@@ -175,6 +177,7 @@ class _Importer:
         self._rows = np.zeros(0, dtype=np.int64)  # source row numbers of the rows being parsed
         self._source_columns: dict[str, Column] = {}  # the source columns, for examples as in the file
         self._unknown: list[tuple[str, Column, np.ndarray]] = []  # closed fields with unknown values
+        self.status_changes = empty_status_changes()  # read from an audit export's update rows
 
     # ---------------------------------------------------------------- steps
     def run(self) -> Dataset:
@@ -206,9 +209,11 @@ class _Importer:
         accounts = _accounts(tickets, work)
         agents = _agents(tickets)
         events = events.astype({"ticket_id": tickets["ticket_id"].dtype})
+        changes = self.status_changes.astype({"ticket_id": tickets["ticket_id"].dtype})
         latest = latest_moment(*(work[k] for k in TIMESTAMP_FIELDS if k in work), events["timestamp"])
         return Dataset(tickets=tickets, accounts=accounts, agents=agents, escalation_events=events,
-                       manifest=self._manifest(tickets, accounts, agents, events, latest, missing))
+                       status_changes=changes,
+                       manifest=self._manifest(tickets, accounts, agents, events, changes, latest, missing))
 
     def _header_findings(self) -> None:
         headers = self.source.headers
@@ -458,7 +463,31 @@ class _Importer:
         self.report.add("audit export", "info", n_rows,
                         detail=f"{n_rows:,} update rows collapsed into {len(final):,} tickets "
                                f"(each ticket's final state); the updates are kept as the escalation log")
+        if m.history and "_state" in work:
+            self._read_history(work, final["ticket_id"].to_numpy()[key.to_numpy()])
         return final, self._audit_events(work, key, handed_over, final)
+
+    def _read_history(self, work: pd.DataFrame, ids: np.ndarray) -> None:
+        """The status changes of the update rows (sorted by ticket and time), by the mapping's
+        [history] table; rows in states it does not list are reported and add no change."""
+        table = {normalise(state): status for state, status in self.m.history.items()}
+        history = status_history(ids, work["_t"], work["_state"], table)
+        self.status_changes = history.changes
+        unknown = history.unknown
+        if unknown.any():
+            at = np.flatnonzero(unknown)
+            texts = self._text_at("status", work, at)
+            rows = work["_row"].to_numpy()[at]
+            order = np.argsort(rows, kind="stable")[:5]
+            header = self._header("status")
+            self.report.add("unknown history state", "warning", len(at), column=header,
+                            detail=f"not in the {self.m.name} mapping's [history] table: the row adds no "
+                                   f"status change",
+                            examples=[(int(rows[i]), header, texts[i]) for i in order])
+        changes = self.status_changes
+        self.report.add("status history", "info", len(changes), unit="change",
+                        detail=f"{len(changes):,} status changes of {changes['ticket_id'].nunique():,} tickets "
+                               f"read from the update rows; time in status is counted from them")
 
     def _audit_events(self, work: pd.DataFrame, key: pd.Series, handed_over: pd.Series,
                       final: pd.DataFrame) -> pd.DataFrame:
@@ -473,7 +502,8 @@ class _Importer:
         escalation = (step > 1) & (level > np.nan_to_num(previous_level, nan=level.astype(float)))
         activities = {normalise(k): v for k, v in self.m.activities.items()}
         state = work["_state"] if "_state" in work else pd.Series(None, index=work.index, dtype=object)
-        activity = state.map(activities).fillna("Review & Analysis").to_numpy(dtype=object)
+        activity = state.map(activities).to_numpy(dtype=object, copy=True)  # NaN where none is named
+        activity[pd.isna(activity)] = "Review & Analysis"
         first = step == 1
         activity[first] = "Initial Submission"
         stakeholder = np.where(first, "Customer", stakeholder).astype(object)
@@ -666,7 +696,7 @@ class _Importer:
             has[key] = key in fields
         return [key for key in OPTIONAL_FIELDS if not has[key]]
 
-    def _manifest(self, tickets, accounts, agents, events, latest: pd.Timestamp,
+    def _manifest(self, tickets, accounts, agents, events, changes, latest: pd.Timestamp,
                   missing: list[str]) -> dict:
         start, end = period_days(tickets["created_at"], self.zone, self.as_of)
         # Recorded to the second: the latest moment rounds up, so no time of the data is after it.
@@ -689,7 +719,7 @@ class _Importer:
             "data_quality": self.report.to_data(),
             "rows": {"source": int(self.source_rows), "tickets": len(tickets), "accounts": len(accounts),
                      "agents": len(agents), "escalation_events": len(events),
-                     "dropped": int(self.source_rows - self.rows_kept)},
+                     "status_changes": len(changes), "dropped": int(self.source_rows - self.rows_kept)},
         }
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from supportxl.config import from_data, read_toml
 from supportxl.errors import ParameterError
-from supportxl.schema import PRIORITIES, STATUSES, TIERS
+from supportxl.schema import HISTORY_STATUSES, PRIORITIES, STATUSES, TIERS
 
 BUILTIN = ("zendesk", "zendesk_explore", "freshdesk", "jira", "servicenow", "hubspot", "canonical")
 
@@ -96,6 +96,7 @@ class Mapping:
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     durations: dict[str, DurationSpec] = field(default_factory=dict)
     activities: dict[str, str] = field(default_factory=dict)  # audit: state → event activity
+    history: dict[str, str] = field(default_factory=dict)  # audit: state → status-history status
     source: str = field(default="", init=False, compare=False)  # where it was read from
 
     def value_map(self, field_name: str) -> dict[str, str]:
@@ -200,6 +201,16 @@ def validate_mapping(mapping: Mapping, source: str) -> None:
             if value not in mapping.columns:
                 raise bad(key, f"'{value}' must be a field named in [columns] (audit-style exports "
                           f"need both group_by and order_by).")
+    if mapping.history:
+        if not (mapping.group_by and mapping.order_by):
+            raise bad("history", "a status history is read from update rows: set group_by and order_by "
+                      "(the field grouping a ticket's rows and the field ordering them).")
+        if "status" not in mapping.columns:
+            raise bad("history", "a status history needs the state of each row: name 'status' in [columns].")
+    for state, status in mapping.history.items():
+        if status not in HISTORY_STATUSES:
+            raise bad(f"history.{state}",
+                      f"'{status}' is not a status-history status (valid: {', '.join(HISTORY_STATUSES)}).")
     for state, activity in mapping.activities.items():
         if activity not in ACTIVITIES:
             raise bad(f"activities.{state}", f"'{activity}' is not an activity (valid: {', '.join(ACTIVITIES)}).")

@@ -154,34 +154,34 @@ def status_times(dataset: Dataset, tickets: pd.DataFrame) -> pd.DataFrame:
     """Hours each ticket of ``tickets`` spent in New, Open (and Reopened), Pending and On-hold,
     and its requester wait (New, Open, Reopened and On-hold), in the rows' order.
 
-    From the status history: each change lasts until the ticket's next change, the current
-    status until the as-of moment; changes after it have not happened yet. A ticket without
-    any change is blank. Without a history, the waits an export states per ticket are used
-    (time in New and Open stay blank).
+    One rule per ticket: from its status history where it has one (each change lasts until the
+    ticket's next change, the current status until the as-of moment; changes after it have not
+    happened yet), else from the waits the export states for it (time in New and Open stay
+    blank), else blank.
     """
     ids = tickets["ticket_id"].to_numpy()
-    changes = dataset.status_changes
-    if len(changes) == 0:
-        stated = {"hours_pending": "agent_wait", "hours_on_hold": "on_hold",
-                  "requester_wait_hours": "requester_wait"}
-        return pd.DataFrame({key: _round(tickets[STATED_WAITS[stated[key]]].to_numpy(dtype=float))
-                             if key in stated and STATED_WAITS[stated[key]] in tickets
-                             else np.full(len(ids), np.nan) for key in STATUS_TIME_KEYS})
+    stated = {"hours_pending": "agent_wait", "hours_on_hold": "on_hold", "requester_wait_hours": "requester_wait"}
+    times = pd.DataFrame({key: tickets[STATED_WAITS[stated[key]]].to_numpy(dtype=float)
+                          if key in stated and STATED_WAITS[stated[key]] in tickets
+                          else np.full(len(ids), np.nan) for key in STATUS_TIME_KEYS})
     as_of = dataset.as_of.to_datetime64()
+    changes = dataset.status_changes
     stamps = changes["timestamp"].to_numpy(dtype="datetime64[ns]")
     changes = changes[(stamps <= as_of) & changes["ticket_id"].isin(ids)]
-    changes = changes.sort_values(["ticket_id", "timestamp"], kind="stable")
-    if changes.empty:
-        return pd.DataFrame({key: np.full(len(ids), np.nan) for key in STATUS_TIME_KEYS})
-    following = changes.groupby("ticket_id")["timestamp"].shift(-1).fillna(pd.Timestamp(as_of))
-    hours = (following - changes["timestamp"]).dt.total_seconds() / 3600
-    status = changes["to_status"].map(_HISTORY_KEYS)
-    summed = hours.groupby([changes["ticket_id"], status]).sum().unstack(fill_value=0.0)
-    summed = summed.reindex(columns=list(STATUS_TIME_KEYS[:-1]), fill_value=0.0)
-    seen = pd.Index(changes["ticket_id"].unique())
-    summed = summed.reindex(seen, fill_value=0.0).reindex(ids)
-    summed["requester_wait_hours"] = summed[["hours_new", "hours_open", "hours_on_hold"]].sum(axis=1, min_count=1)
-    return pd.DataFrame({key: _round(summed[key].to_numpy(dtype=float)) for key in STATUS_TIME_KEYS})
+    if not changes.empty:
+        changes = changes.sort_values(["ticket_id", "timestamp"], kind="stable")
+        following = changes.groupby("ticket_id")["timestamp"].shift(-1).fillna(pd.Timestamp(as_of))
+        hours = (following - changes["timestamp"]).dt.total_seconds() / 3600
+        status = changes["to_status"].map(_HISTORY_KEYS)
+        summed = hours.groupby([changes["ticket_id"], status]).sum().unstack(fill_value=0.0)
+        summed = summed.reindex(columns=list(STATUS_TIME_KEYS[:-1]), fill_value=0.0)
+        summed = summed.reindex(pd.Index(changes["ticket_id"].unique()), fill_value=0.0)
+        summed["requester_wait_hours"] = summed[["hours_new", "hours_open", "hours_on_hold"]].sum(axis=1)
+        has_history = pd.Series(ids).isin(summed.index).to_numpy()
+        from_history = summed.reindex(ids)
+        for key in STATUS_TIME_KEYS:
+            times[key] = np.where(has_history, from_history[key].to_numpy(dtype=float), times[key])
+    return pd.DataFrame({key: _round(times[key].to_numpy(dtype=float)) for key in STATUS_TIME_KEYS})
 
 
 def missing_status_fields(dataset: Dataset) -> tuple[str, ...]:
