@@ -40,6 +40,9 @@ STATED_BUSINESS_HOURS = {"first_response_at": "frt_business_hours_source",
 # field of schema.STATUS_FIELDS they stand for. A status history, where there is one, wins.
 STATED_WAITS = {"agent_wait": "agent_wait_hours_source", "requester_wait": "requester_wait_hours_source",
                 "on_hold": "on_hold_hours_source"}
+# Optional ticket column: the agent work time an export tracks per ticket (time-tracking fields),
+# in hours; the Plan's handle time is its mean where the export has it.
+WORK_HOURS = "work_hours_source"
 ACCOUNT_COLUMNS = ("account_id", "name", "industry", "country", "region", "segment", "annual_revenue")
 AGENT_COLUMNS = ("agent_id", "name", "team", "location", "hire_date")
 EVENT_COLUMNS = ("ticket_id", "step", "timestamp", "stakeholder", "counterpart", "activity")

@@ -21,7 +21,7 @@ from supportxl.dataset import Dataset
 from supportxl.metrics.kpis import (CATALOGUE, Count, Criterion, Kpi, Mean, Measure, Policy, Quantile, Sum,
                                     Value, backlog_at, mask_of)
 from supportxl.metrics.forecast import Forecast, forecast_volume
-from supportxl.metrics.staffing import StaffingPlan, staffing_plan
+from supportxl.metrics.staffing import HandleTime, StaffingPlan, handle_time, staffing_plan
 from supportxl.schema import OPEN_RULE
 
 if TYPE_CHECKING:
@@ -212,13 +212,18 @@ class ReportModel:
         return forecast_volume(self.frame["created_at"], self.as_of, plan.forecast_weeks, plan.interval)
 
     @functools.cached_property
+    def handle_time(self) -> HandleTime:
+        """The staffing table's handle time: the template's, else the mean the data tracks."""
+        return handle_time(self.frame, self.template.plan.handle_minutes)
+
+    @functools.cached_property
     def staffing(self) -> StaffingPlan:
         """Agents needed by weekday and hour for the forecast volume (Erlang C)."""
         start, end = self.dataset.period
         forecast = self.forecast
         per_week = float(forecast.point.mean()) if forecast.available else None
         plan = self.template.plan
-        return staffing_plan(self.frame, start, end, per_week, plan.handle_minutes, plan.service_level)
+        return staffing_plan(self.frame, start, end, per_week, self.handle_time.minutes, plan.service_level)
 
     def unavailable(self, kpi: Kpi) -> str | None:
         """Why ``kpi`` cannot be computed from this source, or None when it can."""

@@ -78,7 +78,8 @@ class PlanAssumptions:
     forecast_weeks: int = 13
     interval: float = 0.8  # share of backtest errors the forecast interval covers
     service_level: float = 0.8  # share of tickets to answer within the first-response target
-    handle_minutes: float = 12.0  # agent work time per ticket
+    # Agent work time per ticket; None: the mean the export tracks, else DEFAULT_HANDLE_MINUTES.
+    handle_minutes: float | None = None
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,8 @@ def validate_template(template: ReportTemplate, source: str) -> None:
             ("forecast_weeks", plan.forecast_weeks, 1 <= plan.forecast_weeks <= 52, "between 1 and 52"),
             ("interval", plan.interval, 0 < plan.interval < 1, "between 0 and 1 (exclusive)"),
             ("service_level", plan.service_level, 0 < plan.service_level < 1, "between 0 and 1 (exclusive)"),
-            ("handle_minutes", plan.handle_minutes, plan.handle_minutes > 0, "above 0")):
+            ("handle_minutes", plan.handle_minutes, plan.handle_minutes is None or plan.handle_minutes > 0,
+             "above 0")):
         if not ok:
             raise ParameterError(f"{source}: plan.{name} must be {rule}, found {value}.")
     if template.calendar is not None:

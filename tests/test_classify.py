@@ -84,3 +84,37 @@ def test_bad_rules_are_refused(tmp_path, text, message):
     with pytest.raises(ParameterError) as error:
         load_rules(path)
     assert str(error.value).startswith(f"{path}: {message}")
+
+
+DESCRIBED = [  # Subject, Description, Ticket type (as the export gives it), the type expected after import
+    ("Help", "I cannot log in since this morning, the password reset mail never came.", "", "Login"),
+    ("Question", "Please send the invoice for March again, with our VAT number.", "Other", "Billing"),
+    ("Urgent!!", "The webhook stopped firing after we rotated the API token.", "unknown", "API"),
+    ("Hello", "Thanks for the call yesterday.", "", ""),  # nothing to go on: kept as the export has it
+    ("Hi", "My password does not work", "Refund", "Refund"),  # a given type is never changed
+]
+
+
+def test_descriptions_classify_what_subjects_cannot(tmp_path):
+    frame = pd.DataFrame({"Id": range(1, len(DESCRIBED) + 1), "Created at": "2025-05-05 10:00",
+                          "Status": "Open", "Priority": "Low",
+                          "Subject": [d[0] for d in DESCRIBED], "Description": [d[1] for d in DESCRIBED],
+                          "Ticket type": [d[2] for d in DESCRIBED]})
+    path = tmp_path / "zendesk.csv"
+    frame.to_csv(path, index=False)
+    result = load_export(path)
+    tickets = result.dataset.tickets
+    expected = [d[3] or "Unknown" for d in DESCRIBED]
+    assert tickets["issue_type"].tolist() == expected
+    assert tickets[RULE_COLUMN].tolist() == ["Login: 'log in'", "Billing: 'invoice'", "API: 'webhook'", "", ""]
+    finding = next(f for f in result.report.findings if f.kind == "issue type classified")
+    assert finding.detail == ("3 of 4 untyped tickets (75.0%) classified by the rules in templates/issue_types.toml: "
+                              "API 1, Billing 1, Login 1; from the subjects alone: 0 (0.0%); the Tickets sheet's "
+                              "Issue type rule column names each rule")
+    # Read for the rules only: the workbook has no description column, and --redact drops the text.
+    out = build_workbook(result.dataset, tmp_path / "described.xlsx").path
+    headers = [c.value for c in load_book(out)["Tickets"][1]]
+    assert "Description" not in headers and not any("escription" in str(h) for h in headers)
+    redacted = load_export(path, redact=True).dataset.tickets
+    assert redacted["description"].tolist() == [""] * len(DESCRIBED)
+    assert redacted["issue_type"].tolist() == expected

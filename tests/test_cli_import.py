@@ -45,7 +45,7 @@ def test_build_from_an_export_reports_the_mapping_and_findings(tmp_path, zendesk
     assert result.exit_code == 0, result.output
     report = load_export(zendesk).report
     assert result.stderr.splitlines()[:3] == [
-        "Mapping: zendesk, recognised from the headers: 31 of 31 mapped columns found: Id, Created at, "
+        "Mapping: zendesk, recognised from the headers: 31 of 34 mapped columns found: Id, Created at, "
         "Solved at, Updated at, Status, Priority, Via, Ticket type, ...",
         "Read 3 rows: 3 tickets, 0 escalation events, 0 rows dropped or merged.",
         f"Data quality: {len(report.lines())} finding(s):",
@@ -66,7 +66,7 @@ def test_build_from_an_export_reports_the_mapping_and_findings(tmp_path, zendesk
     assert findings["Severity"].tolist() == [severity for _, severity, _, _ in expected]
     assert findings["Count"].tolist() == [count for _, _, count, _ in expected]
     about = sheet_rows(book["About"])
-    assert about["Import"] == ("zendesk, recognised from the headers: 31 of 31 mapped columns found: Id, "
+    assert about["Import"] == ("zendesk, recognised from the headers: 31 of 34 mapped columns found: Id, "
                                "Created at, Solved at, Updated at, Status, Priority, Via, Ticket type, ...; "
                                "timestamps in UTC; findings on the Data Quality sheet")
     assert about["Regenerate with"] == f"supportxl build {zendesk} --output {out}"

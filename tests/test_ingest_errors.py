@@ -28,7 +28,7 @@ def test_missing_required_columns_lists_expected_and_found_and_suggests_a_mappin
         f"{path}: missing required columns for the zendesk mapping: "
         f"ticket id (expected header: Id or Ticket ID), created time (expected header: Created at). "
         f"Found headers: {JIRA_HEADERS}. "
-        f"The closest built-in mapping by header overlap is jira (13 of 17 columns found), "
+        f"The closest built-in mapping by header overlap is jira (13 of 19 columns found), "
         f"which finds every column it needs."
     )
 
@@ -52,7 +52,7 @@ def test_auto_names_the_closest_mapping_and_what_it_misses(tmp_path):
     path = write_rows(tmp_path / "part.csv", ["Id", "Subject", "Status"], [["1", "x", "Open"]])
     assert message(path) == (
         f"{path}: cannot tell which helpdesk this export comes from: no built-in mapping finds all its "
-        f"required columns. The closest by header overlap is zendesk (3 of 31 columns found), which is "
+        f"required columns. The closest by header overlap is zendesk (3 of 34 columns found), which is "
         f"missing created time (expected header: Created at). Found headers: Id, Subject, Status. "
         f"Name the mapping, or write a mapping file that names the columns."
     )
@@ -157,7 +157,7 @@ MINIMAL = '[columns]\nticket_id = ["Ref"]\ncreated_at = ["Opened on"]\n'
     (MINIMAL + 'prio = ["P"]\n',
      "{path}: columns.prio: unknown field 'prio' (valid fields: ticket_id, created_at, first_response_at, "
      "resolved_at, closed_at, updated_at, status, priority, channel, issue_type, team, agent, account_id, "
-     "account_name, requester_name, requester_email, subject, csat, escalated, escalation_tier, reopen_count, "
+     "account_name, requester_name, requester_email, subject, description, csat, escalated, escalation_tier, reopen_count, "
      "agent_replies, group_stations, reassignment_count)."),
     (MINIMAL + '[durations.took]\ncolumns = ["Took"]\nunit = "fortnights"\n',
      "{path}: durations.took.unit: 'fortnights' is not a unit (valid: minutes, seconds, milliseconds, hours, "

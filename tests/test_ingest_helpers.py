@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from supportxl.dataset import (EVENT_COLUMNS, STAKEHOLDERS, STATED_BUSINESS_HOURS, STATED_WAITS, STATUSES,
-                               TICKET_COLUMNS, Dataset)
+                               TICKET_COLUMNS, WORK_HOURS, Dataset)
 
 PRIORITIES = ("Critical", "High", "Medium", "Low")
 TIERS = ("Tier 1", "Tier 2", "Tier 3")
@@ -375,7 +375,7 @@ def assert_valid_dataset(dataset: Dataset) -> None:
     t = dataset.tickets
     assert tuple(t.columns[:len(TICKET_COLUMNS)]) == TICKET_COLUMNS
     assert set(t.columns[len(TICKET_COLUMNS):]) <= {*STATED_BUSINESS_HOURS.values(), *STATED_WAITS.values(),
-                                                   "issue_type_rule"}
+                                                   WORK_HOURS, "issue_type_rule", "description"}
     assert len(t) > 0
     for column in ("created_at", "first_response_at", "resolved_at"):
         assert t[column].dtype == "datetime64[ns]", column

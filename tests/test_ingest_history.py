@@ -106,7 +106,8 @@ def test_an_unknown_state_is_reported_and_skipped(imported):
         "warning: unknown history state in column 'incident_state': 1 row (not in the servicenow mapping's "
         "[history] table: the row adds no status change); e.g. row 10, incident_state: 'Awaiting Approval'")
     (history,) = [f for f in imported.report.findings if f.kind == "status history"]
-    assert history.detail.startswith("13 status changes of 3 tickets read from the update rows")
+    assert history.line() == ("info: status history: 13 changes (of 3 tickets, read from the update rows; time in "
+                              "status is counted from them)")
 
 
 def test_time_in_status_comes_from_the_history(imported):

@@ -74,7 +74,7 @@ def test_the_named_mapping_reads_the_same(tmp_path, name):
 def test_zendesk_classic_csv(tmp_path):
     result = _load(tmp_path, "zendesk")
     t = _by_id(result)
-    assert result.reason.startswith("zendesk, recognised from the headers: 31 of 31 mapped columns found: Id, Created at, Solved at, Updated at, ")
+    assert result.reason.startswith("zendesk, recognised from the headers: 31 of 34 mapped columns found: Id, Created at, Solved at, Updated at, ")
     assert list(t.index) == [101, 102, 103]
     assert t.loc[101, "subject"] == "Cannot log in\nsince Monday"  # quoted multi-line field
     assert t.loc[102, "subject"] == '=HYPERLINK("x")'  # formula-looking text stays text

@@ -23,7 +23,8 @@ from supportxl.paths import TEMPLATES_DIR
 
 RULES_FILE = TEMPLATES_DIR / "issue_types.toml"
 RULE_COLUMN = "issue_type_rule"  # the rule that classified each ticket ("" when none did)
-TEXT_COLUMNS = ("subject", "description")
+DESCRIPTION = "description"  # an optional tickets column: an export's description text, for the rules only
+TEXT_COLUMNS = ("subject", DESCRIPTION)
 
 
 @dataclass(frozen=True)
@@ -82,10 +83,7 @@ def classify(tickets: pd.DataFrame, rules: Rules) -> tuple[pd.Series, pd.Series]
     export gave the type or no rule matched)."""
     types = tickets["issue_type"].astype(object).copy()
     matched = pd.Series("", index=tickets.index, dtype=object)
-    text = pd.Series("", index=tickets.index, dtype=object)
-    for key in TEXT_COLUMNS:
-        if key in tickets:
-            text = text + " " + tickets[key].fillna("").astype(str)
+    text = ticket_text(tickets)
     pending = pd.Series(rules.is_untyped(types), index=tickets.index)
     for rule in rules.rules:
         if not pending.any():
@@ -96,6 +94,15 @@ def classify(tickets: pd.DataFrame, rules: Rules) -> tuple[pd.Series, pd.Series]
         matched.loc[hit.index] = [f"{rule.issue_type}: '{m.lower()}'" for m in hit]
         pending.loc[hit.index] = False
     return types, matched
+
+
+def ticket_text(tickets: pd.DataFrame) -> pd.Series:
+    """The text the rules read: the subject, and the description where the export has one."""
+    parts = [tickets[key].fillna("").astype(str).str.strip() for key in TEXT_COLUMNS if key in tickets]
+    text = parts[0] if parts else pd.Series("", index=tickets.index, dtype=object)
+    for part in parts[1:]:
+        text = text.str.cat(part, sep=" / ").str.strip(" /")
+    return text
 
 
 def classify_untyped(tickets: pd.DataFrame, rows: np.ndarray, report: QualityReport,
@@ -112,13 +119,18 @@ def classify_untyped(tickets: pd.DataFrame, rows: np.ndarray, report: QualityRep
     counts = types[classified].value_counts()
     by_type = ", ".join(f"{t} {n:,}" for t, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
     coverage = classified.sum() / untyped.sum()
+    from_subjects = ""
+    if DESCRIPTION in tickets and "subject" in tickets:
+        alone = int(classify(tickets.drop(columns=DESCRIPTION), rules)[1].ne("").sum())
+        from_subjects = f"; from the subjects alone: {alone:,} ({alone / untyped.sum():.1%})"
+    text = ticket_text(tickets)
     report.add_rows("issue type classified", "info", classified, rows,
-                    values=(matched + " in '" + tickets["subject"].fillna("").astype(str) + "'").to_numpy(),
+                    values=(matched + " in '" + text + "'").to_numpy(),
                     detail=f"{int(classified.sum()):,} of {int(untyped.sum()):,} untyped tickets "
-                           f"({coverage:.1%}) classified by the rules in {rules.source}: {by_type}; "
-                           f"the Tickets sheet's Issue type rule column names each rule")
+                           f"({coverage:.1%}) classified by the rules in {rules.source}: {by_type}"
+                           f"{from_subjects}; the Tickets sheet's Issue type rule column names each rule")
     report.add_rows("issue type unclassified", "info", untyped & ~classified, rows,
-                    values=tickets["subject"].to_numpy(dtype=object),
+                    values=text.to_numpy(dtype=object),
                     detail="no rule matched: the type is kept as in the export")
     out = tickets.copy()
     out["issue_type"] = types.to_numpy(dtype=object)

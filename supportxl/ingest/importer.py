@@ -35,7 +35,7 @@ from supportxl.ingest.checks import (fold_spellings, implausible, implausible_de
                                      latest_moment, latest_plausible, parse_as_of, period_days,
                                      reconcile_status, report_folds, report_missing_fields,
                                      report_reconciled)
-from supportxl.ingest.classify import classify_untyped
+from supportxl.ingest.classify import DESCRIPTION, classify_untyped
 from supportxl.ingest.history import status_history
 from supportxl.ingest.mapping import (BUILTIN, COUNT_FIELDS, FIELDS, PRIORITIES, TIERS, TIMESTAMP_FIELDS,
                                       Mapping, Match, check_zone, describe_expected, load_mapping, match,
@@ -44,7 +44,7 @@ from supportxl.ingest.parse import (Column, absurd_durations, lookup_for, map_va
                                     parse_durations, parse_timestamps)
 from supportxl.ingest.readers import Source, Table, open_source
 from supportxl.ingest.report import QualityReport, shorten
-from supportxl.ingest.waits import stated_waits
+from supportxl.ingest.waits import stated_durations
 from supportxl.schema import CLOSED_STATUSES, OPEN_STATUSES, OPTIONAL_FIELDS, STATUSES
 
 UNKNOWN = "Unknown"
@@ -79,7 +79,7 @@ def load_export(path: str | Path, mapping: str | Path = "auto", *, timezone: str
     written in (it is also the zone the report shows times in); ``sheet`` picks an XLSX sheet
     (default: the first); ``strict`` makes unknown values of status, priority, CSAT and tier
     fatal; ``redact`` replaces requester names and e-mail addresses with pseudonyms and drops
-    subjects; ``as_of`` ("YYYY-MM-DD[ HH:MM[:SS]]" in that zone) is the moment the report
+    subjects and descriptions; ``as_of`` ("YYYY-MM-DD[ HH:MM[:SS]]" in that zone) is the moment the report
     describes, by default the latest timestamp in the data. Raises SupportxlError for a file
     that cannot be used; every lesser problem is a finding in ``result.report``.
     """
@@ -341,7 +341,8 @@ class _Importer:
                 self._flag("unknown value", "info", parsed.bad, column, "not in the mapping's value map; kept as is")
             work[key] = np.where(parsed.bad, column.text(), parsed.values) if parsed.bad.any() else parsed.values
 
-        for key in ("agent", "account_id", "account_name", "requester_name", "requester_email", "subject"):
+        for key in ("agent", "account_id", "account_name", "requester_name", "requester_email", "subject",
+                    "description"):
             if key in columns:
                 work[key] = columns[key].text()
         return pd.DataFrame(work)
@@ -486,8 +487,8 @@ class _Importer:
                             examples=[(int(rows[i]), header, texts[i]) for i in order])
         changes = self.status_changes
         self.report.add("status history", "info", len(changes), unit="change",
-                        detail=f"{len(changes):,} status changes of {changes['ticket_id'].nunique():,} tickets "
-                               f"read from the update rows; time in status is counted from them")
+                        detail=f"of {changes['ticket_id'].nunique():,} tickets, read from the update rows; "
+                               f"time in status is counted from them")
 
     def _audit_events(self, work: pd.DataFrame, key: pd.Series, handed_over: pd.Series,
                       final: pd.DataFrame) -> pd.DataFrame:
@@ -652,7 +653,9 @@ class _Importer:
                 if spec.measures == measure and spec.business_hours and f"_duration_{key}" in work:
                     tickets[name] = work[f"_duration_{key}"].to_numpy(dtype=float)
                     break
-        tickets = tickets.assign(**stated_waits(self.m.durations, work))
+        tickets = tickets.assign(**stated_durations(self.m.durations, work))
+        if "description" in work:  # read by the classifier only: the workbook does not show it
+            tickets[DESCRIPTION] = _text(work["description"].to_numpy(dtype=object), "")
         assert tuple(tickets.columns[:len(TICKET_COLUMNS)]) == TICKET_COLUMNS
         return tickets
 
@@ -759,7 +762,9 @@ def _redact(tickets: pd.DataFrame) -> pd.DataFrame:
     tickets["requester_name"] = pd.Series(np.where(has_name | has_email, "Requester " + number, ""), dtype=str)
     tickets["requester_email"] = pd.Series(
         np.where(has_email, "requester" + number + "@redacted.invalid", ""), dtype=str)
-    tickets["subject"] = pd.Series(np.full(len(tickets), "", dtype=object), dtype=str)
+    for key in ("subject", DESCRIPTION):
+        if key in tickets:
+            tickets[key] = pd.Series(np.full(len(tickets), "", dtype=object), dtype=str)
     return tickets
 
 

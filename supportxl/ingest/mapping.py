@@ -44,6 +44,7 @@ FIELDS = {
     "requester_name": "requester name",
     "requester_email": "requester e-mail",
     "subject": "subject",
+    "description": "description",
     "csat": "satisfaction rating",
     "escalated": "escalated flag",
     "escalation_tier": "escalation tier",
@@ -65,7 +66,7 @@ CLOSED_VALUES = {
 }
 OPEN_VALUE_FIELDS = ("channel", "issue_type", "team")
 UNITS = ("minutes", "seconds", "milliseconds", "hours", "days", "hh:mm", "hh:mm:ss")
-MEASURES = ("first_response", "resolution", "agent_wait", "requester_wait", "on_hold", "other")
+MEASURES = ("first_response", "resolution", "agent_wait", "requester_wait", "on_hold", "work_time", "other")
 DATE_TOKENS = ("ISO", "excel", "epoch_ms", "epoch_s")
 ACTIVITIES = ("Initial Submission", "Review & Analysis", "Escalation", "Communication",
               "Troubleshooting", "Development", "Resolution Confirmation")
@@ -77,7 +78,7 @@ class DurationSpec:
 
     columns: tuple[str, ...] = ()
     unit: str = "minutes"
-    measures: str = "other"  # first_response | resolution | agent_wait | requester_wait | on_hold | other
+    measures: str = "other"  # first_response | resolution | agent_wait | requester_wait | on_hold | work_time | other
     business_hours: bool = False
     signed: bool = False  # SLA "time remaining" fields: negative means breached
 

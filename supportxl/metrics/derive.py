@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from supportxl.dataset import STATED_BUSINESS_HOURS, STATED_WAITS, Dataset
+from supportxl.dataset import STATED_BUSINESS_HOURS, STATED_WAITS, WORK_HOURS, Dataset
 from supportxl.metrics.calendar import BusinessCalendar, business_hours
 from supportxl.schema import AGENT_WAIT_STATUS, CLOSED_STATUSES, ON_HOLD_STATUS, UNKNOWN, WEEKDAY_LABELS
 
@@ -124,6 +124,8 @@ def _ticket_frame(dataset: Dataset, template: ReportTemplate) -> pd.DataFrame:
     for key in STATUS_TIME_KEYS:
         frame[key] = waits[key].to_numpy(dtype=float)
     frame["ttr_net_hours"] = _round(np.where(resolved, frame["ttr_hours"] - frame["hours_pending"], np.nan))
+    # The agent work time an export tracks (blank where it does not): what the Plan's handle time measures.
+    frame["work_hours"] = t[WORK_HOURS].to_numpy(dtype=float) if WORK_HOURS in t else np.full(len(frame), np.nan)
 
     sla = template.sla
     frame["response_target"] = frame["priority"].map(sla.first_response_hours).astype(float)

@@ -97,6 +97,48 @@ def arrival_rates(frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
     return pd.DataFrame(rates * factor, index=counts.index, columns=counts.columns)
 
 
+DEFAULT_HANDLE_MINUTES = 12.0  # the assumption where the data tracks no agent work time
+
+
+@dataclass(frozen=True)
+class HandleTime:
+    """The handle time the staffing table assumes, and where it comes from."""
+
+    minutes: float
+    measured: int  # resolved tickets with time tracked, whose mean work time it is (0: an assumption)
+    resolved: int  # resolved tickets in the data
+    given: bool  # set in the template (it then wins over a measurement)
+    measured_minutes: float | None = None  # the data's mean work time, where it tracks one
+
+    def describe(self) -> str:
+        """Where the value comes from, as Settings, Plan and About say it."""
+        if self.given:
+            text = "assumption set in the template"
+            if self.measured_minutes is not None:
+                text += f" (the data's mean: {self.measured_minutes:g} min over {self.measured:,} tickets)"
+            return text
+        if self.measured:
+            share = f" of {self.resolved:,} resolved" if self.measured < self.resolved else ""
+            return f"measured: mean of {self.measured:,} tickets with time tracked{share}"
+        return "assumption: the data tracks no agent work time"
+
+    def sentence(self) -> str:
+        text = self.describe()
+        return text[0].upper() + text[1:] + "."
+
+
+def handle_time(frame: pd.DataFrame, given: float | None) -> HandleTime:
+    """The handle time in minutes: ``given`` when the template sets it, else the mean agent work
+    time of the resolved tickets with time tracked (above zero), else DEFAULT_HANDLE_MINUTES.
+    Rounded to the hundredth of a minute, the value the Settings cell holds."""
+    resolved = frame["resolved_at"].notna().to_numpy()
+    work = frame["work_hours"].to_numpy(dtype=float)[resolved]
+    tracked = work[~np.isnan(work) & (work > 0)]
+    measured = round(float(tracked.mean()) * 60, 2) if len(tracked) else None
+    minutes = given if given is not None else measured if measured is not None else DEFAULT_HANDLE_MINUTES
+    return HandleTime(float(minutes), len(tracked), int(resolved.sum()), given is not None, measured)
+
+
 # Defined names of the planning assumptions on Settings.
 SERVICE_LEVEL_NAME = "PlanServiceLevel"
 HANDLE_MINUTES_NAME = "PlanHandleMinutes"

@@ -69,6 +69,9 @@ def write_about(ctx: BuildContext, ws: Worksheet, *, command: str | None, sheets
                                f"{manifest.get('timezone', 'UTC')}"
                                + ("; names and e-mails pseudonymised" if manifest.get("redacted") else "")
                                + "; findings on the Data Quality sheet"))
+    if "Plan" in sheets:
+        handle = ctx.model.handle_time
+        rows.append(("Handle time (Plan)", f"{handle.minutes:g} min per ticket: {handle.describe()}"))
     if "parameters" in manifest:
         rows.append(("Generator parameters", json.dumps(manifest["parameters"], sort_keys=True)))
     part = manifest.get("slice")

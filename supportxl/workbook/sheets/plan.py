@@ -134,6 +134,8 @@ def _write_staffing(ctx: BuildContext, ws: Worksheet, row: int, forecast_range: 
             history, ahead = refs["Tickets per week, period"], refs["Tickets per week, forecast"]
             formula = f"=IFERROR({ahead}/{history},1)" if forecast_range else "=1"
         ctx.write_live(ws, row + i, 2, formula, value, f.get("cell", fmt))
+        if label == "Handle time per ticket (min)":
+            ws.write_string(row + i, 4, ctx.model.handle_time.sentence() + " Edit it on Settings.", f.get("note"))
     factor = refs["Volume factor"]
 
     def rate(r: int, c: int, day: str, hour: int) -> str:

@@ -99,15 +99,19 @@ def _write_plan_assumptions(ctx: BuildContext, ws: Worksheet, row: int) -> None:
     f = ctx.formats
     sheet = ws.get_name()
     plan = ctx.template.plan
+    handle = ctx.model.handle_time
     ws.write_string(row, 0, "Planning (the Plan sheet's staffing table)", f.get("section"))
     inputs = (("Service level target (share answered in time)", SERVICE_LEVEL_NAME, plan.service_level,
-               "percent"),
-              ("Handle time per ticket (min)", HANDLE_MINUTES_NAME, plan.handle_minutes, "score"))
-    for label, name, value, fmt in inputs:
+               "percent", ""),
+              ("Handle time per ticket (min)", HANDLE_MINUTES_NAME, handle.minutes, "score",
+               handle.sentence()))
+    for label, name, value, fmt, note in inputs:
         row += 1
         ws.write_string(row, 0, label, f.get("label"))
         ws.write_number(row, 1, value, f.get("input", fmt))
         ws.write_string(row, 2, name)
+        if note:
+            ws.write_string(row, 4, note, f.get("note"))
         ctx.workbook.define_name(name, "=" + on_sheet(sheet, absolute(row, 1)))
     row += 1
     ws.write_string(row, 0, "Answer-time target (h)", f.get("label"))
