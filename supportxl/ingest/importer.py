@@ -8,7 +8,8 @@ The flow, every step vectorised over whole columns:
 3. read only the mapped columns, as text, and parse them (``parse``): timestamps, durations,
    counts and value maps, each problem becoming a finding with example rows;
 4. drop empty rows and rows without a ticket id or created time; collapse an audit-style
-   export (several rows per ticket) to one row per ticket, keeping the rows as events, or
+   export (several rows per ticket) to one row per ticket, keeping the rows as events and,
+   with the mapping's [history] table, their states as the status history (``history``), or
    keep the last row of a repeated ticket id;
 5. fill what the export states only as durations (first response, resolution), check the
    order of the timestamps, reconcile status with them (``checks.reconcile_status``: the
