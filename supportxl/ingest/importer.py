@@ -80,8 +80,8 @@ def load_export(path: str | Path, mapping: str | Path = "auto", *, timezone: str
     written in (it is also the zone the report shows times in); ``sheet`` picks an XLSX sheet
     (default: the first); ``strict`` makes unknown values of status, priority, CSAT and tier
     fatal; ``redact`` replaces requester names and e-mail addresses with pseudonyms and drops
-    subjects and descriptions; ``as_of`` ("YYYY-MM-DD[ HH:MM[:SS]]" in that zone) is the moment the report
-    describes, by default the latest timestamp in the data. Raises SupportxlError for a file
+    subjects and descriptions; ``as_of`` ("YYYY-MM-DD[ HH:MM[:SS]]" in that zone) is the moment
+    the report describes, by default the latest timestamp in the data. Raises SupportxlError for a file
     that cannot be used; every lesser problem is a finding in ``result.report``.
     """
     path = Path(path)
@@ -480,7 +480,7 @@ class _Importer:
             at = np.flatnonzero(unknown)
             texts = self._text_at("status", work, at)
             rows = work["_row"].to_numpy()[at]
-            order = np.argsort(rows, kind="stable")[:5]
+            order = np.argsort(rows, kind="stable")  # examples in the file's order
             header = self._header("status")
             self.report.add("unknown history state", "warning", len(at), column=header,
                             detail=f"not in the {self.m.name} mapping's [history] table: the row adds no "

@@ -105,7 +105,7 @@ class HandleTime:
     """The handle time the staffing table assumes, and where it comes from."""
 
     minutes: float
-    measured: int  # resolved tickets with time tracked, whose mean work time it is (0: an assumption)
+    measured: int  # resolved tickets with time tracked (0: the data tracks none)
     resolved: int  # resolved tickets in the data
     given: bool  # set in the template (it then wins over a measurement)
     measured_minutes: float | None = None  # the data's mean work time, where it tracks one
