@@ -20,7 +20,7 @@ from supportxl.workbook.sheets.data import excel_serial
 from conftest import kpi_value, load_book as load, soffice_or_skip
 
 CARD_CELLS = ["A8", "D8", "G8", "J8", "M8", "A14", "D14", "G14", "J14", "M14"]
-FILTER_CELLS = {"Month": "B5", "Channel": "E5", "Priority": "H5", "Team": "K5"}
+FILTER_CELLS = {"Period": "B5", "Channel": "E5", "Priority": "H5", "Team": "K5"}
 
 
 def test_dashboard_is_first_and_active(book):
@@ -126,10 +126,18 @@ def test_changes_say_what_they_compare(values, small_dataset):
     labels = {wv.cell(r, c).value for r in (10, 16) for c in (3, 6, 9, 12, 15)}
     assert labels == {"Nov vs Oct"}
     lists = values["Lists"]
-    helpers = {lists.cell(1, c).value: lists.cell(2, c).value for c in range(6, 12)}
-    assert helpers["Focus month"] == pd.Timestamp("2025-11-01")
-    assert helpers["Previous month"] == pd.Timestamp("2025-10-01")
+    helpers = {lists.cell(1, c).value: lists.cell(2, c).value for c in range(6, 20)}
+    assert helpers["Focus from"] == helpers["Focus to"] == pd.Timestamp("2025-11-01")
+    assert helpers["Previous from"] == helpers["Previous to"] == pd.Timestamp("2025-10-01")
     assert helpers["Comparison"] == "Nov vs Oct"
+
+
+def test_the_period_filter_lists_years_quarters_then_months(values):
+    lists = values["Lists"]
+    options = [lists.cell(r, 1).value for r in range(2, 20)]
+    assert options == ["(All)", "2025", "2025 Q1", "2025 Q2", "2025 Q3", "2025 Q4",
+                       *(pd.Timestamp(2025, m, 1) for m in range(1, 13))]
+    assert lists.cell(20, 1).value is None
 
 
 def test_sparklines_on_every_card(small_workbook):

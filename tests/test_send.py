@@ -407,7 +407,7 @@ def test_a_foreign_workbook_is_sent_with_what_was_not_found(smtp, tmp_path):
 
 def test_cards_and_filters_are_read_by_name(tmp_path):
     path = tiny_workbook(tmp_path / "t.xlsx", {"Card_tickets": 12345, "Card_csat": 0.8734, "Card_backlog": "",
-                                               "Filter_team": "Tier 2", "Filter_month": "(All)",
+                                               "Filter_team": "Tier 2", "Filter_period": "(All)",
                                                "ReportSlice": "Tier 2"})
     headline = read_headline(path)
     assert [(f.label, f.text) for f in headline.figures] == [

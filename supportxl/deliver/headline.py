@@ -29,7 +29,7 @@ HEADLINE_CARDS = (
     ("csat", "CSAT"),
     ("backlog", "Backlog"),
 )
-FILTERS = ("Month", "Channel", "Priority", "Team")
+FILTERS = ("Period", "Channel", "Priority", "Team")
 TOP_FINDINGS = 3
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from supportxl.metrics.kpis import CATALOGUE, Count, Criterion, Kpi, Mean, Measure, Policy, Quantile, Sum
+from supportxl.metrics.periods import MONTH, QUARTER, YEAR, period_keys
 from supportxl.schema import Column, column
 
 CUBE_TABLE = "Cube"
@@ -84,6 +85,11 @@ def cube_backlog_at_formula(boundary_ref: str, criteria: Sequence[Criterion] = (
     return f"={created}-{resolved}"
 
 
+def cube_column(key: str) -> str:
+    """The structured reference of a dimension column of the cube, e.g. Cube[Month]."""
+    return f"{CUBE_TABLE}[{column(key).header}]"
+
+
 def _sum(measure: Count | Sum, criteria: Sequence[Criterion]) -> str:
     ref = f"{CUBE_TABLE}[{measure.label}]"
     if not criteria:
@@ -91,7 +97,7 @@ def _sum(measure: Count | Sum, criteria: Sequence[Criterion]) -> str:
     unknown = [c.key for c in criteria if c.key not in CUBE_DIMS]
     if unknown:
         raise ValueError(f"the cube has no column for {unknown}")
-    pairs = ",".join(f"{CUBE_TABLE}[{column(c.key).header}],{c.countifs}" for c in criteria)
+    pairs = ",".join(f"{cube_column(c.key)},{c.countifs}" for c in criteria)
     return f"SUMIFS({ref},{pairs})"
 
 
@@ -111,10 +117,11 @@ def cube_formula(kpi: Kpi, criteria: Sequence[Criterion]) -> str | None:
 # --- percentiles: a value per filter selection, looked up live --------------------------
 #
 # A median cannot be summed from the cube's rows, but the Dashboard's filters pick one of a
-# few thousand selections (a month or all, a channel or all, ...). The Percentiles table holds
+# few thousand selections (a period or all, a channel or all, ...). The Percentiles table holds
 # each percentile for every selection that has one, keyed like
-# "2025-03|Email|(All)|(All)|Median Resolution (h)", so a compact workbook's medians and P90s
-# follow the filters as live look-ups (a selection without a value is not listed: empty).
+# "2025-03|Email|(All)|(All)|Median Resolution (h)" (the period a month "2025-03", a quarter
+# "2025-Q1" or a year "2025"), so a compact workbook's medians and P90s follow the filters as
+# live look-ups (a selection without a value is not listed: empty).
 
 PERCENTILES_TABLE = "Percentiles"
 ALL = "(All)"
@@ -135,17 +142,23 @@ PERCENTILE_COLUMNS = (Column(PERCENTILE_KEY, PERCENTILE_KEY, table=PERCENTILES_T
 
 def percentile_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Every percentile of PERCENTILE_MEASURES for every selection of the cube's dimensions
-    (each a value or all) that has one, keyed month (yyyy-mm), channel, priority, team and the
-    percentile's name, sorted by key."""
+    (each a value or all; the month dimension a month, a quarter or a year) that has one, keyed
+    period, channel, priority, team and the percentile's name, sorted by key."""
     codes, names = {}, {}
-    for d in CUBE_DIMS:
-        labels = frame[d].dt.strftime("%Y-%m") if d == "month" else frame[d].astype(str)
-        codes[d], uniques = pd.factorize(labels)
-        names[d] = np.asarray(uniques, dtype=object)
+
+    def factorize(name: str, labels: pd.Series) -> None:
+        codes[name], uniques = pd.factorize(labels)
+        names[name] = np.asarray(uniques, dtype=object)
+
+    for length in (MONTH, QUARTER, YEAR):
+        factorize(f"month{length}", period_keys(frame["month"], length))
+    for d in CUBE_DIMS[1:]:
+        factorize(d, frame[d].astype(str))
     values = frame[list(dict.fromkeys(m.key for m in PERCENTILE_MEASURES))]
     parts = []
-    for chosen in itertools.product((False, True), repeat=len(CUBE_DIMS)):
-        keys = [d for d, c in zip(CUBE_DIMS, chosen) if c]
+    for chosen in itertools.product((False, MONTH, QUARTER, YEAR), *[(False, True)] * (len(CUBE_DIMS) - 1)):
+        keys = [f"month{chosen[0]}"] if chosen[0] else []
+        keys += [d for d, c in zip(CUBE_DIMS[1:], chosen[1:]) if c]
         grouped = values.groupby([codes[d] for d in keys], sort=False) if keys else None
         for m in PERCENTILE_MEASURES:
             if grouped is None:
@@ -157,7 +170,7 @@ def percentile_frame(frame: pd.DataFrame) -> pd.DataFrame:
                 picked = [g if isinstance(g, tuple) else (g,) for g in stats.index]
             texts = []
             for group in picked:
-                given = {d: names[d][code] for d, code in zip(keys, group)}
+                given = {("month" if d.startswith("month") else d): names[d][code] for d, code in zip(keys, group)}
                 texts.append("|".join([*(given.get(d, ALL) for d in CUBE_DIMS), percentile_name(m)]))
             parts.append(pd.DataFrame({PERCENTILE_KEY: texts, PERCENTILE_VALUE: stats.to_numpy(dtype=float)}))
     table = pd.concat(parts, ignore_index=True)
@@ -166,18 +179,19 @@ def percentile_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _selection_part(key: str, criteria: Sequence[Criterion]) -> str | None:
     """The key text the criteria pick for one dimension, as a formula; None if they pick none."""
-    tests = [c for c in criteria if c.key == key and c.op != "<="]
+    tests = [c for c in criteria if c.key == key]
     if not tests:
         return f'"{ALL}"'
+    if key == "month":
+        periods = {c.period for c in tests}
+        if len(periods) == 1 and "" not in periods:  # the bounds of one period, which names its key
+            return periods.pop()
+        if len(tests) == 1 and tests[0].op == "==" and tests[0].ref:
+            return f'TEXT({tests[0].ref},"yyyy-mm")'
+        return None
     if len(tests) > 1 or not tests[0].ref:
         return None
     test = tests[0]
-    if key == "month":
-        if test.op == "==":
-            return f'TEXT({test.ref},"yyyy-mm")'
-        if test.op == ">=":  # the month filter's first month: 0 when it lets every month through
-            return f'IF({test.ref}>0,TEXT({test.ref},"yyyy-mm"),"{ALL}")'
-        return None
     return test.ref if test.op in ("==", "all") else None
 
 

@@ -82,6 +82,7 @@ class Criterion:
     value: Any
     ref: str = ""  # the cell the criterion reads (a grid label, a filter or helper cell)
     selection: bool = False  # a drop-down filter: the cell holds a value or "(All)"
+    period: str = ""  # a cell holding the look-up key of the period a month bound belongs to
 
     @property
     def range(self) -> str:
@@ -112,9 +113,11 @@ def equals(key: str, ref: str, value: Any, *, texts: Sequence[str] = ()) -> Crit
     return Criterion(key, countifs, f"({column(key).ref}={ref})", "==", value, ref)
 
 
-def compare(key: str, operator: str, ref: str, value: Any) -> Criterion:
-    """``key`` compared with the cell ``ref`` (which holds ``value``) by <, <=, > or >=."""
-    return Criterion(key, f'"{operator}"&{ref}', f"({column(key).ref}{operator}{ref})", operator, value, ref)
+def compare(key: str, operator: str, ref: str, value: Any, *, period: str = "") -> Criterion:
+    """``key`` compared with the cell ``ref`` (which holds ``value``) by <, <=, > or >=;
+    ``period`` is the cell holding the key of the period the bound belongs to, if any."""
+    return Criterion(key, f'"{operator}"&{ref}', f"({column(key).ref}{operator}{ref})", operator, value, ref,
+                     period=period)
 
 
 def selected(key: str, ref: str, value: str, all_label: str = "(All)", *,

@@ -1,8 +1,8 @@
 """The Dashboard: filters, KPI cards with targets, trends and sparklines, and native charts.
 
-Everything on it is live. Four drop-down filters (month, channel, priority, team) feed
-every card and every grid behind the charts; the cached values are those of the default
-"(All)" selection. The grids sit below the printed page, under "Data behind the charts".
+Everything on it is live. Four drop-down filters (period: a year, quarter or month; channel,
+priority, team) feed every card and every grid behind the charts; the cached values are those
+of the default "(All)" selection. The grids sit below the printed page, under "Data behind the charts".
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
+from supportxl.metrics.cube import cube_column
 from supportxl.metrics.kpis import (AS_OF_NAME, KPIS, MATURITY_NAME, RATED_TICKETS, RESOLVED_TICKETS, Criterion,
-                                    Kpi, Single, compare, equals, kpi, selected)
+                                    Kpi, Single, compare, kpi, selected)
+from supportxl.metrics.periods import MONTH, QUARTER, YEAR, Period, key_formula, period_options, short_formula
 from supportxl.model import last_complete_month
-from supportxl.schema import EVENT_COLUMN_BY_KEY, PRIORITIES
+from supportxl.schema import EVENT_COLUMN_BY_KEY, PRIORITIES, column
 from supportxl.workbook.charts import dashboard_charts
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.grids import Dimension, Grid, crosstab, dimension, kpi_grid, write_label, write_title
@@ -35,7 +37,8 @@ CHART_TOP = 18
 CHART_ROWS = 16
 DATA_TOP = CHART_TOP + 3 * CHART_ROWS + 2
 HELPER_COL = 5  # F: the filter helper cells on the Lists sheet, beside the drop-down lists
-HELPERS = ("From month", "To month", "Focus month", "Previous month", "Backlog at", "Comparison")
+HELPERS = ("Months", "From month", "To month", "Period key", "Focus from", "Focus to", "Focus key", "Previous from",
+           "Previous to", "Previous key", "Previous name", "Previous in data", "Comparison", "Backlog at")
 BACKLOG_EPSILON = pd.Timedelta(seconds=1)  # "open at the as-of time" counts what happened at it
 # Defined names that let readers (e-mail summaries, scripts) find a card's value or a
 # filter cell without knowing the layout: Card_tickets, Card_csat, ...; Filter_month, ...
@@ -55,28 +58,42 @@ COUNTS = {"rated": Kpi("rated", "Rated tickets", "Tickets with a rating.", "int"
 class Filters:
     """Where the filter cells and their helpers are, and what the cached values assume."""
 
-    month: str  # the drop-down cells (absolute references)
+    period: str  # the drop-down cells (absolute references)
     channel: str
     priority: str
     team: str
-    month_from: str  # helper cells (on the hidden Lists sheet): first and last month the
-    month_to: str  # month filter lets through
-    focus: str  # the month the cards' change compares: the selected one, or the last complete one
-    previous: str
-    backlog_at: str  # the moment the Backlog card counts open tickets at: the selected month's end
-    comparison: str  # the change's label, e.g. "Nov vs Oct"
-    focus_month: pd.Timestamp
-    previous_month: pd.Timestamp
-    backlog_moment: pd.Timestamp
+    helpers: dict[str, str]  # helper cells on the hidden Lists sheet, by HELPERS label
+    focus: Period  # what the cards' change compares under the cached "(All)": the last complete month
+    first_month: pd.Timestamp  # the data's first month: a previous period before it is not compared
+    backlog_moment: pd.Timestamp  # when the Backlog card counts open tickets under "(All)"
     options: dict[str, tuple] = field(default_factory=dict)  # each filter's values
 
-    def criteria(self, *, months: bool = True) -> list[Criterion]:
-        dims = [selected(key, getattr(self, key), ALL, texts=self.options.get(key, ()))
+    def dimensions(self) -> list[Criterion]:
+        """The channel, priority and team filters."""
+        return [selected(key, getattr(self, key), ALL, texts=self.options.get(key, ()))
                 for key in ("channel", "priority", "team")]
+
+    def criteria(self, *, months: bool = True) -> list[Criterion]:
+        """The tickets every filter lets through (``months=False``: all but the period)."""
         if not months:
-            return dims
-        return [compare("month", ">=", self.month_from, FAR_PAST),
-                compare("month", "<=", self.month_to, FAR_FUTURE), *dims]
+            return self.dimensions()
+        return [*self.months("From month", "To month", "Period key", FAR_PAST, FAR_FUTURE), *self.dimensions()]
+
+    def focus_criteria(self, previous: bool = False) -> list[Criterion]:
+        """The tickets of the period the change compares (or of the one before it)."""
+        period = self.focus.previous if previous else self.focus
+        side = "Previous" if previous else "Focus"
+        return [*self.months(f"{side} from", f"{side} to", f"{side} key", period.start, period.last_month),
+                *self.dimensions()]
+
+    def months(self, first: str, last: str, key: str, start: pd.Timestamp, end: pd.Timestamp) -> list[Criterion]:
+        h = self.helpers
+        return [compare("month", ">=", h[first], start, period=h[key]),
+                compare("month", "<=", h[last], end, period=h[key])]
+
+    @property
+    def previous_in_data(self) -> bool:
+        return self.focus.previous.start >= self.first_month
 
 
 def write_dashboard(ctx: BuildContext, ws: Worksheet) -> dict[str, Grid]:
@@ -105,8 +122,8 @@ def _header(ctx: BuildContext, ws: Worksheet) -> None:
     source = describe_source(ctx.dataset.manifest)
     ws.write_string(1, 0, f"Period {start:%d %b %Y} to {end:%d %b %Y}  ·  Source: {source}  ·  "
                           f"Data as of {ctx.as_of:%d %b %Y %H:%M}", f.get("subtitle"))
-    ws.write_string(2, 0, "Pick a month, channel, priority or team in the yellow cells: every card "
-                          "and chart follows. Green meets the target on Settings, red misses it.",
+    ws.write_string(2, 0, "Pick a year, quarter or month, a channel, priority or team in the yellow cells: "
+                          "every card and chart follows. Green meets the target on Settings, red misses it.",
                     f.get("note", text_wrap=False))
 
 
@@ -115,7 +132,7 @@ def _filters(ctx: BuildContext, ws: Worksheet, lists: Worksheet) -> Filters:
     frame = ctx.frame
     months = sorted(pd.Timestamp(m) for m in frame["month"].unique())
     options = {
-        "Month": [ALL, *months],
+        "Period": [ALL, *(p.option for p in period_options(months))],
         "Channel": [ALL, *dimension(frame, "channel", "Channel").values],
         "Priority": [ALL, *dimension(frame, "priority", "Priority", order=PRIORITIES).values],
         "Team": [ALL, *sorted(frame["team"].unique())],
@@ -124,60 +141,76 @@ def _filters(ctx: BuildContext, ws: Worksheet, lists: Worksheet) -> Filters:
     for j, (label, values) in enumerate(options.items()):
         lists.write_string(0, j, label, f.get("header"))
         for i, value in enumerate(values, start=1):
-            write_label(ctx, lists, i, j, value, "month" if label == "Month" and i > 1 else "text",
+            write_label(ctx, lists, i, j, value, "month" if isinstance(value, pd.Timestamp) else "text",
                         style="plain")
         col = j * 3
         ws.write_string(FILTER_ROW, col, label, f.get("label", align="right"))
         ws.write_string(FILTER_ROW, col + 1, ALL, f.get("input", "month", bold=True))
         source = on_sheet(LISTS_SHEET, area(1, j, len(values), j))
+        what = "year, quarter or month" if label == "Period" else label.lower()
         ws.data_validation(FILTER_ROW, col + 1, FILTER_ROW, col + 1, {
             "validate": "list", "source": "=" + source, "input_title": label,
-            "input_message": f"Pick one {label.lower()}, or {ALL}.",
-            "error_title": "Not in the list", "error_message": f"Pick a {label.lower()} from the list."})
+            "input_message": f"Pick a {what}, or {ALL}.",
+            "error_title": "Not in the list", "error_message": f"Pick a {what} from the list."})
         refs[label] = absolute(FILTER_ROW, col + 1)
         ctx.workbook.define_name(FILTER_NAME.format(label.lower()), "=" + on_sheet(ws.get_name(), refs[label]))
     lists.set_column(0, 3, 16)
     lists.set_column(HELPER_COL, HELPER_COL + len(HELPERS) - 1, 14)
+    sheet = ws.get_name()
+    helpers = _period_helpers(ctx, lists, on_sheet(sheet, refs["Period"]), months[0])
+    complete = last_complete_month(ctx.as_of, ctx.template.maturity_days)
+    return Filters(*(on_sheet(sheet, refs[label]) for label in ("Period", "Channel", "Priority", "Team")),
+                   helpers, Period(complete, MONTH), months[0], ctx.as_of + BACKLOG_EPSILON,
+                   {key.lower(): tuple(v for v in values_ if v != ALL) for key, values_ in options.items()})
 
-    # Helper cells, out of sight on the hidden Lists sheet: the month range the month filter
-    # lets through, the month the cards' change compares with the one before it (the selected
-    # month, or with "(All)" the last complete one), and the moment the Backlog card counts at.
-    sel = on_sheet(ws.get_name(), refs["Month"])  # the helpers live on another sheet
-    as_of = ctx.as_of
-    complete = last_complete_month(as_of, ctx.template.maturity_days)
-    mature = f"{AS_OF_NAME}-{MATURITY_NAME}"
-    month_of_sel = f"DATE(YEAR({sel}),MONTH({sel}),1)"
-    values = {"From month": 0.0, "To month": float(MAX_DATE_SERIAL), "Focus month": excel_serial(complete),
-              "Previous month": excel_serial(complete - pd.DateOffset(months=1)),
-              "Backlog at": excel_serial(as_of + BACKLOG_EPSILON),
-              "Comparison": comparison_label(complete, as_of, ctx.template.maturity_days)}
+
+def _period_helpers(ctx: BuildContext, lists: Worksheet, sel: str, first_month: pd.Timestamp) -> dict[str, str]:
+    """Helper cells, out of sight on the hidden Lists sheet, that turn the period filter into
+    month bounds: the months it lets through, the period the cards' change compares with the
+    one before it of the same kind (the selected one, or with "(All)" the last complete month),
+    and the moment the Backlog card counts at. Returns each helper's cell by label."""
+    f = ctx.formats
     cells = {label: on_sheet(LISTS_SHEET, absolute(1, HELPER_COL + k)) for k, label in enumerate(HELPERS)}
+    c = cells
+    as_of, maturity = ctx.as_of, ctx.template.maturity_days
+    mature = f"{AS_OF_NAME}-{MATURITY_NAME}"
+    focus = Period(last_complete_month(as_of, maturity), MONTH)  # what "(All)" compares
+    months_col = cube_column("month") if ctx.compact else column("month").ref
+    # A month is listed as its date; a quarter as text "2025 Q4", a year as text "2025".
+    start_of_text = f'DATE(VALUE(LEFT({sel},4)),IF({c["Months"]}={QUARTER},3*VALUE(RIGHT({sel},1))-2,1),1)'
     formulas = {
-        "From month": f"IF(ISNUMBER({sel}),{month_of_sel},0)",
-        "To month": f"IF(ISNUMBER({sel}),{month_of_sel},{MAX_DATE_SERIAL})",
-        "Focus month": f"IF(ISNUMBER({sel}),{month_of_sel},EDATE(DATE(YEAR({mature}),MONTH({mature}),1),-1))",
-        "Previous month": f"EDATE({cells['Focus month']},-1)",
-        "Backlog at": f"IF(ISNUMBER({sel}),EDATE({month_of_sel},1),{AS_OF_NAME}+1/86400)",
-        "Comparison": (f'TEXT({cells["Focus month"]},"mmm")&" vs "&TEXT({cells["Previous month"]},"mmm")'
-                       f'&IF(EDATE({cells["Focus month"]},1)>{mature}," (maturing)","")'),
+        "Months": f'IF(ISNUMBER({sel}),{MONTH},IF({sel}="{ALL}",{MONTH},IF(ISNUMBER(SEARCH("Q",{sel})),'
+                  f'{QUARTER},{YEAR})))',
+        "From month": f'IF(ISNUMBER({sel}),DATE(YEAR({sel}),MONTH({sel}),1),IF({sel}="{ALL}",0,{start_of_text}))',
+        "To month": f'IF({sel}="{ALL}",{MAX_DATE_SERIAL},EDATE({c["From month"]},{c["Months"]}-1))',
+        "Period key": f'IF({sel}="{ALL}","{ALL}",{key_formula(c["From month"], c["Months"])})',
+        "Focus from": f'IF({sel}="{ALL}",EDATE(DATE(YEAR({mature}),MONTH({mature}),1),-1),{c["From month"]})',
+        "Focus to": f'EDATE({c["Focus from"]},{c["Months"]}-1)',
+        "Focus key": key_formula(c["Focus from"], c["Months"]),
+        "Previous from": f'EDATE({c["Focus from"]},-{c["Months"]})',
+        "Previous to": f'EDATE({c["Focus from"]},-1)',
+        "Previous key": key_formula(c["Previous from"], c["Months"]),
+        "Previous name": short_formula(c["Previous from"], c["Months"]),
+        "Previous in data": f'{c["Previous from"]}>=MIN({months_col})',
+        "Comparison": (f'{short_formula(c["Focus from"], c["Months"])}&" vs "&{c["Previous name"]}'
+                       f'&IF(EDATE({c["Focus from"]},{c["Months"]})>{mature}," (maturing)","")'),
+        "Backlog at": f'IF({sel}="{ALL}",{AS_OF_NAME}+1/86400,EDATE({c["From month"]},{c["Months"]}))',
     }
+    previous = focus.previous
+    values = {"Months": MONTH, "From month": 0.0, "To month": float(MAX_DATE_SERIAL), "Period key": ALL,
+              "Focus from": excel_serial(focus.start), "Focus to": excel_serial(focus.last_month),
+              "Focus key": focus.key, "Previous from": excel_serial(previous.start),
+              "Previous to": excel_serial(previous.last_month), "Previous key": previous.key,
+              "Previous name": previous.short, "Previous in data": previous.start >= first_month,
+              "Comparison": focus.comparison(as_of, maturity),
+              "Backlog at": excel_serial(as_of + BACKLOG_EPSILON)}
+    assert set(formulas) == set(values) == set(HELPERS)
     for k, label in enumerate(HELPERS):
         lists.write_string(0, HELPER_COL + k, label, f.get("header"))
-        fmt = f.get("plain") if label == "Comparison" else f.get("plain", "datetime")
-        ctx.write_formula(lists, 1, HELPER_COL + k, "=" + formulas[label], values[label], fmt)
-    sheet = ws.get_name()
-    return Filters(*(on_sheet(sheet, refs[label]) for label in ("Month", "Channel", "Priority", "Team")),
-                   cells["From month"], cells["To month"], cells["Focus month"], cells["Previous month"],
-                   cells["Backlog at"], cells["Comparison"], complete, complete - pd.DateOffset(months=1),
-                   as_of + BACKLOG_EPSILON, {key.lower(): tuple(v for v in values_ if v != ALL)
-                                             for key, values_ in options.items()})
-
-
-def comparison_label(month: pd.Timestamp, as_of: pd.Timestamp, maturity_days: int) -> str:
-    """What a card's change compares, e.g. "Nov vs Oct", marked when the month is not complete."""
-    previous = month - pd.DateOffset(months=1)
-    maturing = month + pd.DateOffset(months=1) > as_of - pd.Timedelta(days=maturity_days)
-    return f"{month:%b} vs {previous:%b}" + (" (maturing)" if maturing else "")
+        value = values[label]
+        fmt = f.get("plain", "datetime") if isinstance(value, float) else f.get("plain")
+        ctx.write_formula(lists, 1, HELPER_COL + k, "=" + formulas[label], value, fmt)
+    return cells
 
 
 # --- cards ---------------------------------------------------------------------------
@@ -192,10 +225,11 @@ def _card(ctx: BuildContext, ws: Worksheet, top: int, left: int, item: Kpi, filt
     value_fmt = f.get("plain", item.fmt, **box, bold=True, font_size=18)
     ws.merge_range(top + 1, left, top + 1, right, "", value_fmt)
     if item.key == "backlog" and not ctx.model.unavailable(item):
-        # Open at the end of the selected period: the selected month's end, or the as-of time.
+        # Open at the end of the selected period: its end, or with "(All)" the as-of time.
         base = filters.criteria(months=False)
         value = ctx.model.backlog_at(filters.backlog_moment, base)
-        ctx.write_live(ws, top + 1, left, ctx.backlog_at_formula(filters.backlog_at, base), value, value_fmt)
+        ctx.write_live(ws, top + 1, left, ctx.backlog_at_formula(filters.helpers["Backlog at"], base), value,
+                       value_fmt)
     else:
         value = ctx.write_kpi(ws, top + 1, left, item, criteria, value_fmt)
     reason = ctx.model.unavailable(item)
@@ -232,38 +266,41 @@ def _card(ctx: BuildContext, ws: Worksheet, top: int, left: int, item: Kpi, filt
 
 
 def _change(ctx: BuildContext, ws: Worksheet, row: int, left: int, item: Kpi, filters: Filters) -> None:
-    """The KPI in the focus month against the month before (for the backlog: at their ends),
-    green where it moved the good way, red the other, with what it compares ("Nov vs Oct")."""
+    """The KPI in the focus period against the one before it of the same kind (for the backlog:
+    at their ends), green where it moved the good way, red the other, with what it compares
+    ("Nov vs Oct", "Q4 vs Q3", "2025 vs 2024"); "no Oct data" where the data starts later."""
     f = ctx.formats
     if ctx.model.unavailable(item):  # nothing to compare: the card says n/a
         ws.merge_range(row, left, row, left + 2, "", f.get("plain", align="center", font_color="muted_text"))
         return
-    base = filters.criteria(months=False)
+    h, focus = filters.helpers, filters.focus
     if item.key == "backlog":
-        now_f = ctx.backlog_at_formula(f"EDATE({filters.focus},1)", base)[1:]
-        before_f = ctx.backlog_at_formula(f"EDATE({filters.previous},1)", base)[1:]
-        now = ctx.model.backlog_at(filters.focus_month + pd.DateOffset(months=1), base)
-        before = ctx.model.backlog_at(filters.focus_month, base)
+        base = filters.criteria(months=False)
+        now_f = ctx.backlog_at_formula(f'EDATE({h["Focus from"]},{h["Months"]})', base)[1:]
+        before_f = ctx.backlog_at_formula(h["Focus from"], base)[1:]
+        now, before = ctx.model.backlog_at(focus.end, base), ctx.model.backlog_at(focus.start, base)
     else:
-        focus = [*base, equals("month", filters.focus, filters.focus_month)]
-        previous = [*base, equals("month", filters.previous, filters.previous_month)]
-        now, before = ctx.value(item, focus), ctx.value(item, previous)
-        now_f, before_f = ctx.kpi_formula(item, focus), ctx.kpi_formula(item, previous)
+        now_c, before_c = filters.focus_criteria(), filters.focus_criteria(previous=True)
+        now, before = ctx.value(item, now_c), ctx.value(item, before_c)
+        now_f, before_f = ctx.kpi_formula(item, now_c), ctx.kpi_formula(item, before_c)
     live = now_f is not None and before_f is not None
     if item.fmt == "percent":
-        formula = f'=IFERROR((({now_f})-({before_f}))*100,"")' if live else None
+        change = f'IFERROR((({now_f})-({before_f}))*100,"")'
         value = None if now is None or before is None else (now - before) * 100
         number = '▲ +0.0" pts";▼ -0.0" pts";"= 0.0 pts"'
     else:
-        formula = f'=IFERROR(({now_f})/({before_f})-1,"")' if live else None
+        change = f'IFERROR(({now_f})/({before_f})-1,"")'
         value = None if now is None or not before else now / before - 1
         number = '▲ +0.0%;▼ -0.0%;"= 0.0%"'
+    formula = f'=IF({h["Previous in data"]},{change},"no "&{h["Previous name"]}&" data")' if live else None
+    if not filters.previous_in_data:
+        value = f"no {focus.previous.short} data"
     fmt = f.get("plain", align="right", font_color="muted_text", num_format=number)
     ws.merge_range(row, left, row, left + 1, "", fmt)
     ctx.write_live(ws, row, left, formula, value, fmt, array=item.array and not ctx.compact)
     label_fmt = f.get("plain", align="left", font_color="muted_text", font_size=8)
-    ctx.write_formula(ws, row, left + 2, f"={filters.comparison}",
-                      comparison_label(filters.focus_month, ctx.as_of, ctx.template.maturity_days), label_fmt)
+    ctx.write_formula(ws, row, left + 2, f'={h["Comparison"]}',
+                      focus.comparison(ctx.as_of, ctx.template.maturity_days), label_fmt)
     if item.better:
         ref = cell(row, left)
         good, bad = (">0", "<0") if item.better == "higher" else ("<0", ">0")
