@@ -8,7 +8,6 @@ from supportxl.metrics.kpis import kpi
 from supportxl.workbook.catalogue import CHART_NAMES
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.grids import Grid, dimension
-from supportxl.workbook.ranges import absolute, on_sheet
 
 CHART_SIZE = {"width": 5 * 78 - 6, "height": 16 * 20 - 8}
 NUMBER_FORMATS = {"int": "#,##0", "percent": "0%", "hours": "#,##0", "currency": "$#,##0"}
@@ -171,14 +170,24 @@ def _csat_trend(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
 
 
 def _agent_scatter(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
+    """Every agent's mean resolution time against CSAT; the slowest and the lowest-CSAT agents
+    are drawn again as series of one point each, labelled with the series name: the agent's
+    name, read live from the grid's label cell (Excel and LibreOffice both draw series names,
+    where LibreOffice leaves out labels read from cells)."""
     colours, agents = ctx.formats.theme.series, grids["agents"]
     scatter = _new(ctx, "scatter", "Agents: mean resolution time vs CSAT")
     scatter.add_series({"name": "Agents", "categories": _ref(agents, "ttr_mean"),
                         "values": _ref(agents, "csat"),
                         "marker": {"type": "circle", "size": 5, "fill": {"color": colours[1]},
-                                   "border": {"color": colours[0]}},
-                        "data_labels": {"custom": _outlier_labels(ctx, agents), "font": {"size": 7},
-                                        "position": "right"}})
+                                   "border": {"color": colours[0]}}})
+    ttr_col, csat_col = agents.columns["ttr_mean"], agents.columns["csat"]
+    for row in _outlier_rows(ctx, agents):
+        scatter.add_series({"name": [agents.sheet, row, agents.label_col],
+                            "categories": [agents.sheet, row, ttr_col, row, ttr_col],
+                            "values": [agents.sheet, row, csat_col, row, csat_col],
+                            "marker": {"type": "circle", "size": 6, "fill": {"color": colours[3]},
+                                       "border": {"color": colours[0]}},
+                            "data_labels": {"series_name": True, "position": "right", "font": {"size": 7}}})
     _axes(scatter, "Mean resolution (h)", "CSAT %", "0%", "#,##0")
     scatter.set_y_axis({"name": "CSAT %", "num_format": "0%", **RATE_AXIS, "name_font": {"size": 9},
                         "num_font": {"size": 8}, "major_gridlines": {"visible": True, "line": {"color": "#EDEDED"}}})
@@ -189,16 +198,14 @@ def _agent_scatter(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
 OUTLIERS = 3  # the slowest agents and the lowest CSATs named on the scatter
 
 
-def _outlier_labels(ctx: BuildContext, agents: Grid) -> list[dict]:
-    """Per point of the agent scatter: the agent's name for the slowest and the lowest-CSAT
-    agents (read live from the grid's label cell), no label for the others."""
+def _outlier_rows(ctx: BuildContext, agents: Grid) -> list[int]:
+    """The grid rows of the slowest and the lowest-CSAT agents, top to bottom."""
     names = list(dimension(ctx.frame, "agent", "Agent").values)[:agents.rows]
     ttr = ctx.model.by(kpi("ttr_mean"), ["agent"]).reindex(names).astype(float)
     csat = ctx.model.by(kpi("csat"), ["agent"]).reindex(names).astype(float)
     # Ties go to the first name in alphabetical order, so the choice is stable.
     picked = set(ttr.sort_index().nlargest(OUTLIERS).index) | set(csat.sort_index().nsmallest(OUTLIERS).index)
-    return [{"value": "=" + on_sheet(agents.sheet, absolute(agents.first_row + i, agents.label_col))}
-            if name in picked else {"delete": True} for i, name in enumerate(names)]
+    return [agents.first_row + i for i, name in enumerate(names) if name in picked]
 
 
 def _account_pareto(ctx: BuildContext, grids: dict[str, Grid]) -> Chart:
