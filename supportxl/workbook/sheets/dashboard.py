@@ -41,7 +41,7 @@ HELPERS = ("Months", "From month", "To month", "Period key", "Focus from", "Focu
            "Previous to", "Previous key", "Previous name", "Previous in data", "Comparison", "Backlog at")
 BACKLOG_EPSILON = pd.Timedelta(seconds=1)  # "open at the as-of time" counts what happened at it
 # Defined names that let readers (e-mail summaries, scripts) find a card's value or a
-# filter cell without knowing the layout: Card_tickets, Card_csat, ...; Filter_month, ...
+# filter cell without knowing the layout: Card_tickets, Card_csat, ...; Filter_period, ...
 CARD_NAME = "Card_{}"
 FILTER_NAME = "Filter_{}"
 FAR_PAST, FAR_FUTURE = pd.Timestamp("1900-01-01"), pd.Timestamp("2200-01-01")
