@@ -42,6 +42,18 @@ def small_workbook(small_dataset, tmp_path_factory):
     return path
 
 
+def build_templates(dataset, folder, names):
+    """The workbook of ``dataset`` under each template of ``names``, in ``folder``, by name."""
+    from supportxl.template import load_template
+    from supportxl.workbook.builder import build_workbook
+
+    paths = {}
+    for name in names:
+        paths[name] = folder / f"{name}.xlsx"
+        build_workbook(dataset, paths[name], load_template(name))
+    return paths
+
+
 def soffice_or_skip():
     from supportxl.verify import find_soffice
 

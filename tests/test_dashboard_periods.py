@@ -13,9 +13,8 @@ from supportxl.metrics.derive import derive_tickets
 from supportxl.metrics.periods import MONTH, QUARTER, YEAR, Period, period_options
 from supportxl.template import load_template
 from supportxl.verify import compare_with_recalculated, run_libreoffice, set_cell_values
-from supportxl.workbook.builder import build_workbook
 
-from conftest import kpi_value, load_book, soffice_or_skip
+from conftest import build_templates, kpi_value, load_book, soffice_or_skip
 
 CARDS = dict(zip(["A8", "D8", "G8", "J8", "M8", "A14", "D14", "G14", "J14", "M14"], load_template().cards))
 TEMPLATES = ("dashboard", "executive")
@@ -42,12 +41,7 @@ def frame(two_years):
 
 @pytest.fixture(scope="module")
 def workbooks(two_years, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("periods")
-    paths = {}
-    for name in TEMPLATES:
-        paths[name] = folder / f"{name}.xlsx"
-        build_workbook(two_years, paths[name], load_template(name))
-    return paths
+    return build_templates(two_years, tmp_path_factory.mktemp("periods"), TEMPLATES)
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,8 @@ from supportxl.metrics.insights import findings
 from supportxl.model import plan
 from supportxl.schema import UNKNOWN
 from supportxl.template import load_template
-from supportxl.workbook.builder import build_workbook
 
-from conftest import load_book, make_dataset, soffice_or_skip
+from conftest import build_templates, load_book, make_dataset, soffice_or_skip
 
 CARD_CELLS = ["A8", "D8", "G8", "J8", "M8", "A14", "D14", "G14", "J14", "M14"]
 TEMPLATES = ("dashboard", "executive", "agent_review")
@@ -28,12 +27,7 @@ TEMPLATES = ("dashboard", "executive", "agent_review")
 
 @pytest.fixture(scope="module")
 def workbooks(small_dataset, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("reader")
-    paths = {}
-    for name in TEMPLATES:
-        paths[name] = folder / f"{name}.xlsx"
-        build_workbook(small_dataset, paths[name], load_template(name))
-    return paths
+    return build_templates(small_dataset, tmp_path_factory.mktemp("reader"), TEMPLATES)
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
