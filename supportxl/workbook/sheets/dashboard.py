@@ -77,16 +77,17 @@ class Filters:
         """The tickets every filter lets through (``months=False``: all but the period)."""
         if not months:
             return self.dimensions()
-        return [*self.months("From month", "To month", "Period key", FAR_PAST, FAR_FUTURE), *self.dimensions()]
+        return [*self._bounds("From month", "To month", "Period key", FAR_PAST, FAR_FUTURE), *self.dimensions()]
 
     def focus_criteria(self, previous: bool = False) -> list[Criterion]:
         """The tickets of the period the change compares (or of the one before it)."""
         period = self.focus.previous if previous else self.focus
         side = "Previous" if previous else "Focus"
-        return [*self.months(f"{side} from", f"{side} to", f"{side} key", period.start, period.last_month),
+        return [*self._bounds(f"{side} from", f"{side} to", f"{side} key", period.start, period.last_month),
                 *self.dimensions()]
 
-    def months(self, first: str, last: str, key: str, start: pd.Timestamp, end: pd.Timestamp) -> list[Criterion]:
+    def _bounds(self, first: str, last: str, key: str, start: pd.Timestamp, end: pd.Timestamp) -> list[Criterion]:
+        """The months from the helper cell ``first`` to ``last``, in the period keyed by ``key``."""
         h = self.helpers
         return [compare("month", ">=", h[first], start, period=h[key]),
                 compare("month", "<=", h[last], end, period=h[key])]
