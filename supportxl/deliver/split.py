@@ -213,8 +213,11 @@ def _sigint_held() -> Iterator[None]:
 
 def _worker_setup(parent: int) -> None:
     """In each worker: Ctrl-C is the parent's to handle (it stops the workers), and the worker
-    exits on its own when the parent has died (killed with -9, say) instead of building on."""
+    exits on its own when the parent has died (killed with -9, say) instead of building on.
+    SIGTERM, which the parent sends to stop a worker, ends it at once: the handler inherited
+    from the command line would raise KeyboardInterrupt and print the worker's traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held by the parent at the fork
 
