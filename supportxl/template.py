@@ -69,6 +69,7 @@ DEFAULT_PIVOTS = (
     PivotSpec("Mean resolution hours by team and priority", "Team", "Priority", "Resolution (h)", "average"),
 )
 DEFAULT_SLICERS = ("Channel", "Priority", "Team")
+DEFAULT_TIMELINE = "Created"
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class ReportTemplate:
     compact: bool = False  # formulas over an aggregate table instead of the ticket rows
     pivots: tuple[PivotSpec, ...] = DEFAULT_PIVOTS  # on the Pivots sheet, when the template lists it
     slicers: tuple[str, ...] = DEFAULT_SLICERS  # Tickets fields; each slicer filters every pivot
+    timeline: str = DEFAULT_TIMELINE  # a Tickets date field whose timeline filters every pivot; "" for none
     refresh_on_open: bool = False  # the pivots' cells are written exact; Excel may refresh them on open
     source: str = "built-in defaults"
 
@@ -323,3 +325,10 @@ def validate_pivots(template: ReportTemplate, source: str) -> None:
                                  f"(valid: the Tickets headers {valid}).")
         if template.slicers.count(name) > 1:
             raise ParameterError(f"{source}: slicers lists '{name}' twice.")
+    dates = [header for header, c in columns.items() if c.fmt in ("date", "datetime")]
+    if template.timeline and template.timeline not in dates:
+        raise ParameterError(f"{source}: timeline has unknown date field '{template.timeline}' "
+                             f"(valid: the Tickets date headers {', '.join(dates)}, or \"\" for none).")
+    if template.timeline in template.slicers:
+        raise ParameterError(f"{source}: '{template.timeline}' is both the timeline and a slicer; "
+                             f"drop it from one of them.")

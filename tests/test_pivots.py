@@ -33,6 +33,7 @@ from conftest import load_book, make_dataset, soffice_or_skip
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
       "x14": "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main",
+      "x15": "http://schemas.microsoft.com/office/spreadsheetml/2010/11/main",
       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
 KEY_OF = {c.header: c.key for c in TICKET_COLUMN_BY_KEY.values()}
 EPOCH = pd.Timestamp("1899-12-30")
@@ -40,7 +41,7 @@ LO_PIVOT = Path("/work/shared/tools/lo_pivot.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 # The attributes Excel needs to open a pivot without a repair prompt (ECMA-376 Part 1 18.10,
-# MS-XLSX 2.6 for the x14 slicer parts), by element; counts must equal the children.
+# MS-XLSX 2.6 for the x14 slicer and x15 timeline parts), by element; counts must equal the children.
 REQUIRED_ATTRIBUTES = {
     "pivotCacheDefinition": ("{%s}id" % NS["r"], "recordCount", "createdVersion", "refreshedVersion",
                              "minRefreshableVersion"),
@@ -63,6 +64,11 @@ REQUIRED_ATTRIBUTES = {
     "x14:pivotTable": ("tabId", "name"),
     "x14:tabular": ("pivotCacheId",),
     "x14:pivotCacheDefinition": ("pivotCacheId",),
+    "x15:timelineCacheDefinition": ("name", "sourceName"),
+    "x15:pivotTable": ("tabId", "name"),
+    "x15:state": ("minimalRefreshVersion", "lastRefreshVersion", "pivotCacheId", "filterType"),
+    "x15:bounds": ("startDate", "endDate"),
+    "x15:timeline": ("name", "cache", "caption", "level", "selectionLevel"),
 }
 COUNTED = ("cacheFields", "sharedItems", "groupItems", "pivotFields", "items", "rowFields", "rowItems",
            "colFields", "colItems", "pageFields", "dataFields")
@@ -73,8 +79,9 @@ COUNTED = ("cacheFields", "sharedItems", "groupItems", "pivotFields", "items", "
 def pivot_parts(path) -> dict[str, ET.Element]:
     with zipfile.ZipFile(path) as z:
         return {n: ET.fromstring(z.read(n)) for n in z.namelist()
-                if re.fullmatch(r"xl/(pivotTables/pivotTable\d+|pivotCache/pivotCache\w+\d+|"
-                                r"slicers/slicer\d+|slicerCaches/slicerCache\d+)\.xml", n)}
+                if re.fullmatch(r"xl/(pivotTables/pivotTable\d+|pivotCache/pivotCache\w+\d+|slicers/slicer\d+|"
+                                r"slicerCaches/slicerCache\d+|timelines/timeline\d+|timelineCaches/timelineCache\d+)"
+                                r"\.xml", n)}
 
 
 def pivot_tables(path) -> dict[str, ET.Element]:
@@ -141,21 +148,11 @@ def pandas_pivot(frame: pd.DataFrame, rows: str, columns: str | None, values: st
 
 # --- fixtures --------------------------------------------------------------------------
 
-# The default template with its Pivots sheet turned on (a template opts into it).
-PIVOT_SHEETS = [*load_template().sheets[:load_template().sheets.index("Insights")], "Pivots",
-                *load_template().sheets[load_template().sheets.index("Insights"):]]
-
-
-def with_pivots(overrides=()) -> list[str]:
-    """--set overrides of the default template that include the Pivots sheet."""
-    return [f"sheets={json.dumps(PIVOT_SHEETS)}", *overrides]
-
-
 @pytest.fixture(scope="module")
 def small_workbook(small_dataset, tmp_path_factory):
-    """The default workbook of the 2,000-ticket dataset, with the Pivots sheet."""
+    """The default workbook of the 2,000-ticket dataset (its Pivots sheet included)."""
     path = tmp_path_factory.mktemp("pivots") / "small.xlsx"
-    build_workbook(small_dataset, path, load_template("dashboard", with_pivots()))
+    build_workbook(small_dataset, path, load_template("dashboard"))
     return path
 
 @pytest.fixture(scope="module")
@@ -166,11 +163,11 @@ def frame(small_dataset):
 @pytest.fixture(scope="module")
 def custom_workbook(small_dataset, tmp_path_factory):
     """Pivots without a column field, with sum, min and max, and refresh on open."""
-    template = load_template("dashboard", with_pivots([
+    template = load_template("dashboard", [
         'pivots=[{name="Hours by channel", rows="Channel", values="Resolution (h)", aggregation="sum"},'
         '{name="Fastest by agent", rows="Agent", columns="Priority", values="First response (h)", aggregation="min"},'
         '{name="Longest by country", rows="Country", values="Resolution (h)", aggregation="max", '
-        'filters=["Segment", "Industry"]}]', "slicers=[\"Issue type\"]", "refresh_on_open=true"]))
+        'filters=["Segment", "Industry"]}]', "slicers=[\"Issue type\"]", "refresh_on_open=true"])
     path = tmp_path_factory.mktemp("custom") / "custom.xlsx"
     build_workbook(small_dataset, path, template)
     return path
@@ -290,7 +287,9 @@ def test_package_declares_and_links_every_part(small_workbook):
                            ("pivotCache/pivotCacheRecords1", "spreadsheetml.pivotCacheRecords"),
                            *((f"pivotTables/pivotTable{n}", "spreadsheetml.pivotTable") for n in range(1, 5)),
                            *((f"slicerCaches/slicerCache{n}", "ms-excel.slicerCache") for n in range(1, 4)),
-                           ("slicers/slicer1", "ms-excel.slicer")]:
+                           ("slicers/slicer1", "ms-excel.slicer"),
+                           ("timelineCaches/timelineCache1", "ms-excel.timelineCache"),
+                           ("timelines/timeline1", "ms-excel.timeline")]:
             assert f"xl/{part}.xml" in names
             assert f'PartName="/xl/{part}.xml" ContentType="application/vnd.{"openxmlformats-officedocument." if "spreadsheetml" in kind else ""}{kind}+xml"' in types
         cache_rel = re.search(r'<pivotCache cacheId="1" r:id="(rId\d+)"/>', workbook).group(1)
@@ -303,6 +302,16 @@ def test_package_declares_and_links_every_part(small_workbook):
         assert sheet_rels.count("relationships/pivotTable") == 4
         assert re.search(r'<drawing r:id="rId\d+"/>', sheet)
         assert re.search(r'<x14:slicerList><x14:slicer r:id="rId\d+"/></x14:slicerList>', sheet)
+        # the timeline: the workbook lists its cache, the sheet its part, each through a relationship
+        timeline_cache_rel = re.search(r'<ext uri="\{D0CA8CA8-9F24-4464-BF8E-62219DCF47F9\}" xmlns:x15="[^"]+">'
+                                       r'<x15:timelineCacheRefs><x15:timelineCacheRef r:id="(rId\d+)"/>', workbook).group(1)
+        assert f'Id="{timeline_cache_rel}" Type="http://schemas.microsoft.com/office/2011/relationships/' \
+               f'timelineCache" Target="timelineCaches/timelineCache1.xml"' in workbook_rels
+        timeline_rel = re.search(r'<ext uri="\{7E03D99C-DC04-49d9-9315-930204A7B6E9\}" xmlns:x15="[^"]+">'
+                                 r'<x15:timelineRefs><x15:timelineRef r:id="(rId\d+)"/>', sheet).group(1)
+        assert f'Id="{timeline_rel}" Type="http://schemas.microsoft.com/office/2011/relationships/timeline" ' \
+               f'Target="../timelines/timeline1.xml"' in sheet_rels
+        assert '<definedName name="NativeTimeline_Created">#N/A</definedName>' in workbook
     parts = pivot_parts(small_workbook)
     names = [t.get("name") for t in pivot_tables(small_workbook).values()]
     for n in range(1, 4):
@@ -313,6 +322,46 @@ def test_package_declares_and_links_every_part(small_workbook):
         assert cache.find("x14:data/x14:tabular", NS).get("pivotCacheId") == "1"
     x14 = parts["xl/pivotCache/pivotCacheDefinition1.xml"].find(".//x14:pivotCacheDefinition", NS)
     assert x14.get("pivotCacheId") == "1"
+
+
+def test_the_timeline_filters_every_pivot_over_the_years_of_created(small_workbook, frame):
+    parts = pivot_parts(small_workbook)
+    cache = parts["xl/timelineCaches/timelineCache1.xml"]
+    timeline = parts["xl/timelines/timeline1.xml"].find("x15:timeline", NS)
+    assert (cache.get("name"), cache.get("sourceName")) == ("NativeTimeline_Created", "Created")
+    with zipfile.ZipFile(small_workbook) as z:
+        sheet_id, _ = _pivots_sheet(z)
+    linked = cache.findall("x15:pivotTables/x15:pivotTable", NS)
+    assert [(p.get("tabId"), p.get("name")) for p in linked] == [
+        (sheet_id, t.get("name")) for t in pivot_tables(small_workbook).values()]
+    state = cache.find("x15:state", NS)
+    assert state.get("pivotCacheId") == parts["xl/pivotCache/pivotCacheDefinition1.xml"].find(
+        ".//x14:pivotCacheDefinition", NS).get("pivotCacheId") == "1"
+    assert state.get("filterType") == "unknown" and state.find("x15:selection", NS) is None  # nothing selected
+    years = frame["created_at"].dt.year
+    bounds = state.find("x15:bounds", NS)
+    assert (bounds.get("startDate"), bounds.get("endDate")) == (f"{years.min()}-01-01T00:00:00",
+                                                                f"{years.max() + 1}-01-01T00:00:00")
+    assert dict(timeline.attrib) == {"name": "Created", "cache": "NativeTimeline_Created", "caption": "Created",
+                                     "level": "2", "selectionLevel": "2",  # months
+                                     "scrollPosition": f"{years.min()}-01-01T00:00:00"}
+    with zipfile.ZipFile(small_workbook) as z:
+        drawing = next(z.read(n).decode() for n in z.namelist() if n.startswith("xl/drawings/drawing")
+                       and "timeslicer" in z.read(n).decode())
+    assert drawing.count("<xdr:twoCellAnchor") == 4  # three slicers and the timeline
+    assert '<mc:Choice xmlns:tsle="http://schemas.microsoft.com/office/drawing/2012/timeslicer" Requires="tsle">' \
+           in drawing
+    assert '<tsle:timeslicer xmlns:tsle="http://schemas.microsoft.com/office/drawing/2012/timeslicer" ' \
+           'name="Created"/>' in drawing
+
+
+def test_a_template_without_a_timeline_has_no_timeline_parts(tiny_dataset, tmp_path):
+    path = tmp_path / "no-timeline.xlsx"
+    build_workbook(tiny_dataset, path, load_template("dashboard", ['timeline=""']))
+    with zipfile.ZipFile(path) as z:
+        assert not [n for n in z.namelist() if "timeline" in n.lower()]
+        assert "timeline" not in z.read("xl/workbook.xml").decode().lower()
+        assert "slicerCache1.xml" in " ".join(z.namelist())  # the slicers stay
 
 
 def _pivots_sheet(z: zipfile.ZipFile) -> tuple[str, str]:
@@ -327,7 +376,7 @@ def test_parts_carry_the_attributes_excel_relies_on(small_workbook):
     for name, root in pivot_parts(small_workbook).items():
         for element in root.iter():
             namespace, tag = element.tag[1:].split("}")
-            tag = f"x14:{tag}" if namespace == NS["x14"] else tag
+            tag = next((f"{prefix}:{tag}" for prefix in ("x14", "x15") if namespace == NS[prefix]), tag)
             for attribute in REQUIRED_ATTRIBUTES.get(tag, ()):
                 assert element.get(attribute) is not None, (name, tag, attribute)
             if tag in COUNTED and element.get("count") is not None:
@@ -345,7 +394,7 @@ def test_parts_carry_the_attributes_excel_relies_on(small_workbook):
 def test_same_inputs_same_bytes_in_any_time_zone(tmp_path):
     dataset = make_dataset(300, seed=5)
     first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
-    template = load_template("dashboard", with_pivots())
+    template = load_template("dashboard")
     build_workbook(dataset, first, template)
     zone = os.environ.get("TZ")
     try:
@@ -363,7 +412,7 @@ def test_a_template_without_pivots_has_no_pivot_parts(small_dataset, tmp_path):
     path = tmp_path / "plain.xlsx"
     build_workbook(small_dataset, path, load_template("dashboard", [f"sheets={json.dumps(sheets)}"]))
     with zipfile.ZipFile(path) as z:
-        assert not [n for n in z.namelist() if "pivot" in n.lower() or "slicer" in n.lower()]
+        assert not [n for n in z.namelist() if any(k in n.lower() for k in ("pivot", "slicer", "timeline"))]
         assert "<pivotCaches>" not in z.read("xl/workbook.xml").decode()
 
 
@@ -395,21 +444,29 @@ HEADERS = ", ".join(c.header for c in ticket_columns(False))
                                    f"{HEADERS})."),
     ('slicers=["Team", "Team"]', "--set: slicers lists 'Team' twice."),
     ("refresh_on_open=yes", "--set: refresh_on_open should be true or false, found 'yes'."),
+    ('timeline="Resolution (h)"', "--set: timeline has unknown date field 'Resolution (h)' (valid: the Tickets "
+                                  "date headers Created, First response, Resolved, or \"\" for none)."),
+    ('timeline="Channel"', "--set: timeline has unknown date field 'Channel' (valid: the Tickets date headers "
+                           "Created, First response, Resolved, or \"\" for none)."),
+    ('slicers=["Channel", "Created"]', "--set: 'Created' is both the timeline and a slicer; drop it from one of them."),
+    ("timeline=3", "--set: timeline should be a text, found 3."),
     ('pivots=[{name="A", rows=3}]', "--set: pivots[0].rows should be a text, found 3."),
 ])
 def test_bad_pivot_declarations(override, message):
     with pytest.raises(ParameterError) as info:
-        load_template("dashboard", with_pivots([override]))
+        load_template("dashboard", [override])
     assert str(info.value) == message
 
 
-def test_the_default_template_declares_the_four_pivots_and_three_slicers():
+def test_the_default_template_declares_the_four_pivots_three_slicers_and_a_timeline():
     template = load_template()
     assert [p.name for p in template.pivots] == [
         "Tickets by month and channel", "Tickets by issue type and status",
         "Resolution SLA breaches by priority", "Mean resolution hours by team and priority"]
     assert template.slicers == ("Channel", "Priority", "Team")
+    assert template.timeline == "Created"
     assert template.refresh_on_open is False
+    assert "Pivots" in template.sheets
 
 
 # --- schema validation -------------------------------------------------------------------
@@ -420,8 +477,9 @@ def tiny_dataset():
 
 
 @pytest.mark.parametrize("template,overrides", [
-    ("dashboard", with_pivots()),
-    ("dashboard", with_pivots(["slicers=[]"])),
+    ("dashboard", []),
+    ("dashboard", ["slicers=[]"]),
+    ("dashboard", ['timeline=""']),
     ("dashboard", ["sheets=" + json.dumps([s for s in load_template().sheets if s != "Pivots"])]),
     ("agent_review", []),
     ("executive", []),
@@ -519,7 +577,7 @@ def test_a_pivot_too_wide_for_a_sheet_is_a_clear_error(tiny_dataset, tmp_path, m
     from supportxl.workbook.sheets import pivots
 
     monkeypatch.setattr(pivots, "MAX_COLUMNS", 10)
-    template = load_template("dashboard", with_pivots(['pivots=[{name="Per agent", rows="Team", columns="Agent"}]']))
+    template = load_template("dashboard", ['pivots=[{name="Per agent", rows="Team", columns="Agent"}]'])
     agents = tiny_dataset.tickets["agent"].nunique()
     with pytest.raises(SupportxlError) as info:
         build_workbook(tiny_dataset, tmp_path / "wide.xlsx", template)

@@ -23,8 +23,9 @@ import posixpath
 import re
 import struct
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
@@ -37,6 +38,7 @@ from supportxl.workbook.ranges import area
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 X14_NS = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
+X15_NS = "http://schemas.microsoft.com/office/spreadsheetml/2010/11/main"
 MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 REL_TYPES = {
@@ -46,6 +48,8 @@ REL_TYPES = {
     "drawing": f"{REL_NS}/drawing",
     "slicer": "http://schemas.microsoft.com/office/2007/relationships/slicer",
     "slicer_cache": "http://schemas.microsoft.com/office/2007/relationships/slicerCache",
+    "timeline": "http://schemas.microsoft.com/office/2011/relationships/timeline",
+    "timeline_cache": "http://schemas.microsoft.com/office/2011/relationships/timelineCache",
 }
 CONTENT_TYPES = {
     "cache": "application/vnd.openxmlformats-officedocument.spreadsheetml.pivotCacheDefinition+xml",
@@ -54,11 +58,10 @@ CONTENT_TYPES = {
     "drawing": "application/vnd.openxmlformats-officedocument.drawing+xml",
     "slicer": "application/vnd.ms-excel.slicer+xml",
     "slicer_cache": "application/vnd.ms-excel.slicerCache+xml",
+    "timeline": "application/vnd.ms-excel.timeline+xml",
+    "timeline_cache": "application/vnd.ms-excel.timelineCache+xml",
 }
 CACHE_ID = 1  # the workbook's only pivot cache
-# The records are most of what is added: level 3 deflates them in a third of level 6's time
-# for a fifth more bytes.
-COMPRESS_LEVEL = 3
 AGGREGATIONS = {"count": "Count", "sum": "Sum", "average": "Average", "min": "Min", "max": "Max"}
 YEARS_FIELD = "Years"  # the field a month grouping adds
 MONTH_LABELS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -271,31 +274,48 @@ def _item_xml(kind: str, value) -> str:
     return f'<n v="{_number(value)}"/>'
 
 
+RECORDS_PER_CHUNK = 20_000  # the records are built and compressed in chunks of this many rows
+
+
 def cache_records_xml(cache: PivotCache) -> bytes:
-    """Every record of the cache, one <r> per source row, built column by column."""
+    """Every record of the cache, one <r> per source row."""
+    return b"".join(cache_records_chunks(cache))
+
+
+def cache_records_chunks(cache: PivotCache) -> Iterator[bytes]:
+    """The records part in pieces, so a million rows never sit in memory as one text. Built
+    column by column: each distinct value of a field is formatted once, and the <r> tags ride
+    on the first and last field's elements."""
     fields = [f for f in cache.fields if f.grouping != "years"]  # a grouping has no values of its own
-    grid = np.empty((cache.records, len(fields) + 2), dtype=object)
-    grid[:, 0], grid[:, -1] = "<r>", "</r>"
-    for j, f in enumerate(fields, start=1):
-        grid[:, j] = _record_column(f)
-    head = (f'{_DECLARATION}<pivotCacheRecords xmlns="{MAIN_NS}" xmlns:r="{REL_NS}" '
-            f'count="{cache.records}">')
-    return (head + "".join(grid.ravel().tolist()) + "</pivotCacheRecords>").encode("utf-8")
+    columns = []
+    for j, f in enumerate(fields):
+        tags, codes = _record_tags(f)
+        if j == 0:
+            tags = ["<r>" + tag for tag in tags]
+        if j == len(fields) - 1:
+            tags = [tag + "</r>" for tag in tags]
+        columns.append((np.array(tags, dtype=object), codes))
+    yield (f'{_DECLARATION}<pivotCacheRecords xmlns="{MAIN_NS}" xmlns:r="{REL_NS}" '
+           f'count="{cache.records}">').encode("utf-8")
+    for start in range(0, cache.records, RECORDS_PER_CHUNK):
+        rows = slice(start, start + RECORDS_PER_CHUNK)
+        grid = np.column_stack([tags[codes[rows]] for tags, codes in columns])
+        yield "".join(grid.ravel().tolist()).encode("utf-8")
+    yield b"</pivotCacheRecords>"
 
 
-def _record_column(f: CacheField) -> np.ndarray:
-    """The record elements of one field; each distinct value is formatted once."""
+def _record_tags(f: CacheField) -> tuple[list[str], np.ndarray]:
+    """The distinct record elements of one field, and per record the index of its own."""
     if f.items is not None:
-        tags = np.array([f'<x v="{i}"/>' for i in range(f.item_count)], dtype=object)
-        return tags[f.item_codes()]
+        return [f'<x v="{i}"/>' for i in range(f.item_count)], f.item_codes()
     codes, unique = pd.factorize(f.values, use_na_sentinel=True)
     if f.kind == "date":
-        texts = np.char.add(np.char.add('<d v="', _dates(unique)), '"/>')
+        texts = [f'<d v="{d}"/>' for d in _dates(unique).tolist()]
+    elif _whole(unique):
+        texts = [f'<n v="{n}"/>' for n in unique.astype(np.int64).tolist()]
     else:
-        numbers = unique.astype(np.int64) if _whole(unique) else unique
-        texts = np.char.add(np.char.add('<n v="', numbers.astype(str)), '"/>')
-    tags = np.append(texts.astype(object), "<m/>")  # code -1: an empty cell
-    return tags[codes]
+        texts = [f'<n v="{n!r}"/>' for n in unique.tolist()]
+    return texts + ["<m/>"], codes  # code -1 (the last tag): an empty cell
 
 
 # --- pivot tables ----------------------------------------------------------------------
@@ -402,11 +422,21 @@ class SlicerPlace:
     left: int
     rows: int = 10
     cols: int = 2
+    PREFIX: ClassVar[str] = "Slicer_"
 
     @property
     def cache_name(self) -> str:
-        """The slicer cache's (and its defined name's) name: Slicer_Issue_type."""
-        return "Slicer_" + re.sub(r"\W", "_", self.field)
+        """The cache's (and its defined name's) name, as Excel names it: Slicer_Issue_type."""
+        return self.PREFIX + re.sub(r"\W", "_", self.field)
+
+
+@dataclass(frozen=True)
+class TimelinePlace(SlicerPlace):
+    """A timeline (Excel 2013+) on a date field: a band of months that filters every pivot."""
+
+    rows: int = 7
+    cols: int = 5
+    PREFIX: ClassVar[str] = "NativeTimeline_"
 
 
 def slicers_xml(slicers: Sequence[SlicerPlace]) -> str:
@@ -426,10 +456,54 @@ def slicer_cache_xml(slicer: SlicerPlace, cache: PivotCache, tab_id: int, pivots
             f'<items count="{f.item_count}">{items}</items></tabular></data></slicerCacheDefinition>')
 
 
-def slicer_drawing_xml(slicers: Sequence[SlicerPlace]) -> str:
-    """The slicers' shapes; viewers without slicers show the fallback's note instead."""
+TIMELINE_MONTHS = 2  # the timeline's level: 0 years, 1 quarters, 2 months, 3 days
+
+
+def timeline_span(cache: PivotCache, field_name: str) -> tuple[str, str] | None:
+    """The whole years a timeline scrolls over: January 1 of the first date's year to January 1
+    after the last date's (as Excel bounds one); None for a field without dates."""
+    f = cache.field(field_name)
+    serials = np.asarray(f.items if f.items is not None else f.values, dtype=float)
+    serials = serials[~np.isnan(serials)]
+    if not len(serials):
+        return None
+    first, last = _dates(np.array([serials.min(), serials.max()]))
+    return f"{first[:4]}-01-01T00:00:00", f"{int(last[:4]) + 1:04d}-01-01T00:00:00"
+
+
+def timeline_cache_xml(timeline: TimelinePlace, span: tuple[str, str], tab_id: int, pivots: Sequence[str]) -> str:
+    """The timeline's cache: the pivots it filters, nothing selected (filterType unknown)."""
+    tables = "".join(f'<pivotTable tabId="{tab_id}" name={quoteattr(name)}/>' for name in pivots)
+    return (f'{_DECLARATION}<timelineCacheDefinition xmlns="{X15_NS}" xmlns:mc="{MC_NS}" mc:Ignorable="x" '
+            f'xmlns:x="{MAIN_NS}" name="{timeline.cache_name}" sourceName={quoteattr(timeline.field)}>'
+            f'<pivotTables>{tables}</pivotTables><state minimalRefreshVersion="6" lastRefreshVersion="6" '
+            f'pivotCacheId="{CACHE_ID}" filterType="unknown"><bounds startDate="{span[0]}" '
+            f'endDate="{span[1]}"/></state></timelineCacheDefinition>')
+
+
+def timeline_xml(timeline: TimelinePlace, span: tuple[str, str]) -> str:
+    return (f'{_DECLARATION}<timelines xmlns="{X15_NS}" xmlns:mc="{MC_NS}" mc:Ignorable="x" xmlns:x="{MAIN_NS}">'
+            f'<timeline name={quoteattr(timeline.field)} cache="{timeline.cache_name}" '
+            f'caption={quoteattr(timeline.field)} level="{TIMELINE_MONTHS}" selectionLevel="{TIMELINE_MONTHS}" '
+            f'scrollPosition="{span[0]}"/></timelines>')
+
+
+# What each kind of control's shape holds: the markup-compatibility requirement, the graphic
+# and its namespace, and the note a viewer without the control shows instead.
+_CONTROL_GRAPHICS = {
+    SlicerPlace: ("a14", "http://schemas.microsoft.com/office/drawing/2010/main", "sle", "slicer",
+                  "http://schemas.microsoft.com/office/drawing/2010/slicer", "slicer: shown by Excel 2010 or later."),
+    TimelinePlace: ("tsle", "http://schemas.microsoft.com/office/drawing/2012/timeslicer", "tsle", "timeslicer",
+                    "http://schemas.microsoft.com/office/drawing/2012/timeslicer",
+                    "timeline: shown by Excel 2013 or later."),
+}
+
+
+def controls_drawing_xml(controls: Sequence[SlicerPlace]) -> str:
+    """The shapes of the slicers and the timeline; viewers without them show the fallback's note."""
     anchors = []
-    for n, s in enumerate(slicers, start=2):
+    for n, s in enumerate(controls, start=2):
+        requires, requires_ns, prefix, tag, uri, note = _CONTROL_GRAPHICS[type(s)]
         name = quoteattr(s.field)
         anchors.append(
             f'<xdr:twoCellAnchor editAs="oneCell">'
@@ -438,19 +512,18 @@ def slicer_drawing_xml(slicers: Sequence[SlicerPlace]) -> str:
             f'<xdr:to><xdr:col>{s.left + s.cols}</xdr:col><xdr:colOff>0</xdr:colOff>'
             f'<xdr:row>{s.top + s.rows}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:to>'
             f'<mc:AlternateContent xmlns:mc="{MC_NS}">'
-            f'<mc:Choice xmlns:a14="http://schemas.microsoft.com/office/drawing/2010/main" Requires="a14">'
+            f'<mc:Choice xmlns:{requires}="{requires_ns}" Requires="{requires}">'
             f'<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr><xdr:cNvPr id="{n}" name={name}/>'
             f'<xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr>'
             f'<xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm><a:graphic>'
-            f'<a:graphicData uri="http://schemas.microsoft.com/office/drawing/2010/slicer">'
-            f'<sle:slicer xmlns:sle="http://schemas.microsoft.com/office/drawing/2010/slicer" name={name}/>'
+            f'<a:graphicData uri="{uri}"><{prefix}:{tag} xmlns:{prefix}="{uri}" name={name}/>'
             f'</a:graphicData></a:graphic></xdr:graphicFrame></mc:Choice>'
             f'<mc:Fallback><xdr:sp macro="" textlink=""><xdr:nvSpPr><xdr:cNvPr id="{n}" name={name}/>'
             f'<xdr:cNvSpPr><a:spLocks noTextEdit="1"/></xdr:cNvSpPr></xdr:nvSpPr><xdr:spPr>'
             f'<a:xfrm><a:off x="0" y="0"/><a:ext cx="1828800" cy="2286000"/></a:xfrm>'
             f'<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></xdr:spPr><xdr:txBody>'
             f'<a:bodyPr vertOverflow="clip" horzOverflow="clip"/><a:lstStyle/><a:p><a:r>'
-            f'<a:rPr lang="en-US" sz="1100"/><a:t>{escape(s.field)} slicer: shown by Excel 2010 or later.'
+            f'<a:rPr lang="en-US" sz="1100"/><a:t>{escape(s.field)} {note}'
             f'</a:t></a:r></a:p></xdr:txBody></xdr:sp></mc:Fallback></mc:AlternateContent>'
             f'<xdr:clientData/></xdr:twoCellAnchor>')
     return (f'{_DECLARATION}<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/'
@@ -468,6 +541,7 @@ class PivotSheet:
     cache: PivotCache
     layouts: list[PivotLayout]
     slicers: list[SlicerPlace]
+    timeline: TimelinePlace | None = None
 
 
 def add_pivot_parts(path: str | Path, pivots: PivotSheet | None) -> None:
@@ -487,12 +561,17 @@ def add_pivot_parts(path: str | Path, pivots: PivotSheet | None) -> None:
             with open(path, "rb") as raw, zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as target:
                 for info in source.infolist():
                     if info.filename in edited:
-                        target.writestr(_entry(info.filename, info), edited.pop(info.filename),
-                                        compresslevel=COMPRESS_LEVEL)
+                        target.writestr(_entry(info.filename, info), edited.pop(info.filename))
                     else:
                         _copy_compressed(raw, info, target)
                 for name, data in package.added.items():
-                    target.writestr(_entry(name, source.infolist()[0]), data, compresslevel=COMPRESS_LEVEL)
+                    entry = _entry(name, source.infolist()[0])
+                    if isinstance(data, str):
+                        target.writestr(entry, data)
+                    else:
+                        with target.open(entry, "w") as stream:
+                            for piece in data:
+                                stream.write(piece)
             rebuilt.replace(path)
         finally:
             rebuilt.unlink(missing_ok=True)
@@ -531,7 +610,7 @@ class _Package:
         self._names = set(names)
         self._read = read
         self.edited: dict[str, str] = {}
-        self.added: dict[str, str | bytes] = {}
+        self.added: dict[str, str | Iterator[bytes]] = {}  # a part's text, or its bytes in pieces
 
     def text(self, name: str) -> str:
         return self.edited[name] if name in self.edited else self._read(name)
@@ -540,7 +619,7 @@ class _Package:
         sheet_part, tab_id = self._sheet_part(pivots.sheet)
         cache = pivots.cache
         self._part("xl/pivotCache/pivotCacheDefinition1.xml", "cache", cache_definition_xml(cache))
-        self._part("xl/pivotCache/pivotCacheRecords1.xml", "records", cache_records_xml(cache))
+        self._part("xl/pivotCache/pivotCacheRecords1.xml", "records", cache_records_chunks(cache))
         self._relate("xl/pivotCache/pivotCacheDefinition1.xml", "records", "xl/pivotCache/pivotCacheRecords1.xml")
         cache_rel = self._relate("xl/workbook.xml", "cache", "xl/pivotCache/pivotCacheDefinition1.xml")
         workbook = self.text("xl/workbook.xml")
@@ -552,39 +631,64 @@ class _Package:
             self._part(part, "table", pivot_table_xml(layout, cache))
             self._relate(part, "cache", "xl/pivotCache/pivotCacheDefinition1.xml")
             self._relate(sheet_part, "table", part)
-        if pivots.slicers:
-            workbook = self._add_slicers(workbook, pivots, sheet_part, tab_id)
+        span = timeline_span(cache, pivots.timeline.field) if pivots.timeline else None
+        timeline = pivots.timeline if span else None  # a field without dates has nothing to scroll
+        if pivots.slicers or timeline:
+            workbook = self._add_controls(workbook, pivots, timeline, span, sheet_part, tab_id)
         self.edited["xl/workbook.xml"] = workbook
 
-    def _add_slicers(self, workbook: str, pivots: PivotSheet, sheet_part: str, tab_id: int) -> str:
+    def _add_controls(self, workbook: str, pivots: PivotSheet, timeline: TimelinePlace | None,
+                      span: tuple[str, str] | None, sheet_part: str, tab_id: int) -> str:
+        """The slicers and the timeline: their caches (each names every pivot), their parts on
+        the sheet, the drawing that shows them and a defined name per cache."""
         names = [layout.name for layout in pivots.layouts]
-        cache_rels = []
-        for n, slicer in enumerate(pivots.slicers, start=1):
-            part = f"xl/slicerCaches/slicerCache{n}.xml"
-            self._part(part, "slicer_cache", slicer_cache_xml(slicer, pivots.cache, tab_id, names))
-            cache_rels.append(self._relate("xl/workbook.xml", "slicer_cache", part))
-        slicer_part = self._free("xl/slicers/slicer{}.xml")
-        self._part(slicer_part, "slicer", slicers_xml(pivots.slicers))
-        slicer_rel = self._relate(sheet_part, "slicer", slicer_part)
-        drawing_part = self._free("xl/drawings/drawing{}.xml")
-        self._part(drawing_part, "drawing", slicer_drawing_xml(pivots.slicers))
-        drawing_rel = self._relate(sheet_part, "drawing", drawing_part)
         sheet = self.text(sheet_part)
+        sheet_exts, workbook_exts = [], []
+        if pivots.slicers:
+            cache_rels = []
+            for n, slicer in enumerate(pivots.slicers, start=1):
+                part = f"xl/slicerCaches/slicerCache{n}.xml"
+                self._part(part, "slicer_cache", slicer_cache_xml(slicer, pivots.cache, tab_id, names))
+                cache_rels.append(self._relate("xl/workbook.xml", "slicer_cache", part))
+            slicer_part = self._free("xl/slicers/slicer{}.xml")
+            self._part(slicer_part, "slicer", slicers_xml(pivots.slicers))
+            slicer_rel = self._relate(sheet_part, "slicer", slicer_part)
+            sheet_exts.append((X14_NS, "{A8765BA9-456A-4dab-B4F3-ACF838C121DE}",
+                               f'<x14:slicerList><x14:slicer r:id="{slicer_rel}"/></x14:slicerList>'))
+            workbook_exts.append((X14_NS, "{BBE1A952-AA13-448e-AADC-164F8A28A991}",
+                                  "<x14:slicerCaches>" + "".join(f'<x14:slicerCache r:id="{rel}"/>'
+                                                                 for rel in cache_rels) + "</x14:slicerCaches>"))
+        if timeline:
+            self._part("xl/timelineCaches/timelineCache1.xml", "timeline_cache",
+                       timeline_cache_xml(timeline, span, tab_id, names))
+            cache_rel = self._relate("xl/workbook.xml", "timeline_cache", "xl/timelineCaches/timelineCache1.xml")
+            timeline_part = self._free("xl/timelines/timeline{}.xml")
+            self._part(timeline_part, "timeline", timeline_xml(timeline, span))
+            timeline_rel = self._relate(sheet_part, "timeline", timeline_part)
+            sheet_exts.append((X15_NS, "{7E03D99C-DC04-49d9-9315-930204A7B6E9}",
+                               f'<x15:timelineRefs><x15:timelineRef r:id="{timeline_rel}"/></x15:timelineRefs>'))
+            workbook_exts.append((X15_NS, "{D0CA8CA8-9F24-4464-BF8E-62219DCF47F9}",
+                                  f'<x15:timelineCacheRefs><x15:timelineCacheRef r:id="{cache_rel}"/>'
+                                  f'</x15:timelineCacheRefs>'))
+        controls = [*pivots.slicers, *([timeline] if timeline else [])]
+        drawing_part = self._free("xl/drawings/drawing{}.xml")
+        self._part(drawing_part, "drawing", controls_drawing_xml(controls))
+        drawing_rel = self._relate(sheet_part, "drawing", drawing_part)
         sheet = _insert_before(sheet, ("<legacyDrawing", "<legacyDrawingHF", "<picture", "<oleObjects",
                                        "<controls", "<webPublishItems", "<tableParts", "<extLst",
                                        "</worksheet>"), f'<drawing r:id="{drawing_rel}"/>')
-        sheet = _add_ext(sheet, "</worksheet>", "{A8765BA9-456A-4dab-B4F3-ACF838C121DE}",
-                         f'<x14:slicerList><x14:slicer r:id="{slicer_rel}"/></x14:slicerList>')
+        for namespace, uri, body in sheet_exts:
+            sheet = _add_ext(sheet, "</worksheet>", namespace, uri, body)
         self.edited[sheet_part] = sheet
-        defined = "".join(f"<definedName name=\"{s.cache_name}\">#N/A</definedName>" for s in pivots.slicers)
+        defined = "".join(f'<definedName name="{c.cache_name}">#N/A</definedName>' for c in controls)
         if "<definedNames>" in workbook:
             workbook = workbook.replace("</definedNames>", defined + "</definedNames>", 1)
         else:
             workbook = _insert_before(workbook, ("<calcPr", "<oleSize", "<customWorkbookViews", "<pivotCaches"),
                                       f"<definedNames>{defined}</definedNames>")
-        slicer_caches = "".join(f'<x14:slicerCache r:id="{rel}"/>' for rel in cache_rels)
-        return _add_ext(workbook, "</workbook>", "{BBE1A952-AA13-448e-AADC-164F8A28A991}",
-                        f"<x14:slicerCaches>{slicer_caches}</x14:slicerCaches>")
+        for namespace, uri, body in workbook_exts:
+            workbook = _add_ext(workbook, "</workbook>", namespace, uri, body)
+        return workbook
 
     def _sheet_part(self, sheet: str) -> tuple[str, int]:
         """The part name and sheetId of the sheet named ``sheet``."""
@@ -603,7 +707,7 @@ class _Package:
             n += 1
         return pattern.format(n)
 
-    def _part(self, name: str, kind: str, xml: str | bytes) -> None:
+    def _part(self, name: str, kind: str, xml: str | Iterator[bytes]) -> None:
         self.added[name] = xml
         types = self.text("[Content_Types].xml")
         self.edited["[Content_Types].xml"] = types.replace(
@@ -640,9 +744,10 @@ def _insert_before(xml: str, markers: Sequence[str], text: str) -> str:
     raise ValueError(f"none of {markers} found")  # the last marker is the root's closing tag
 
 
-def _add_ext(xml: str, closing: str, uri: str, body: str) -> str:
-    """Add an x14 extension to the root element's extLst (made when there is none)."""
-    ext = f'<ext uri="{uri}" xmlns:x14="{X14_NS}">{body}</ext>'
+def _add_ext(xml: str, closing: str, namespace: str, uri: str, body: str) -> str:
+    """Add an extension (x14 or x15) to the root element's extLst (made when there is none)."""
+    prefix = {X14_NS: "x14", X15_NS: "x15"}[namespace]
+    ext = f'<ext uri="{uri}" xmlns:{prefix}="{namespace}">{body}</ext>'
     at = xml.rfind("</extLst>")
     if at >= 0 and at > xml.rfind("</sheetData>"):
         return xml[:at] + ext + xml[at:]

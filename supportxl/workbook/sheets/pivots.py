@@ -17,7 +17,8 @@ from supportxl.schema import PRIORITIES, STATUSES, TICKETS_TABLE, column, ticket
 from supportxl.template import PivotSpec
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.grids import write_title
-from supportxl.workbook.pivots import PivotCache, PivotLayout, PivotSheet, SlicerPlace, build_cache
+from supportxl.workbook.pivots import (PivotCache, PivotLayout, PivotSheet, SlicerPlace, TimelinePlace,
+                                       build_cache)
 from supportxl.workbook.ranges import MAX_COLUMNS, MAX_ROWS
 from supportxl.workbook.sheets.data import cell_values
 
@@ -34,7 +35,7 @@ def write_pivots(ctx: BuildContext, ws: Worksheet) -> dict[str, PivotSheet]:
     cache = ticket_cache(ctx)
     write_title(ctx, ws, 0, 0, "Pivot tables",
                 "Native PivotTables over the Tickets table: drag fields to re-pivot in Excel; "
-                "the slicers filter every pivot. The cells show the whole year as built.")
+                "the slicers and the timeline filter every pivot. The cells show the whole year as built.")
     layouts = []
     top, widest = FIRST_ROW, 1
     for spec in template.pivots:
@@ -52,9 +53,11 @@ def write_pivots(ctx: BuildContext, ws: Worksheet) -> dict[str, PivotSheet]:
         top = layout.bottom + 1 + GAP_ROWS
     ws.set_column(0, 0, max(18, *(len(s.name) * 0.9 for s in template.pivots)))
     ws.set_column(1, widest, 11)
-    slicers = [SlicerPlace(name, FIRST_ROW + k * (SLICER_ROWS + 1), widest + 1, SLICER_ROWS)
+    timeline = TimelinePlace(template.timeline, FIRST_ROW, widest + 1) if template.timeline else None
+    first = FIRST_ROW + (timeline.rows + 1 if timeline else 0)  # the slicers below the timeline
+    slicers = [SlicerPlace(name, first + k * (SLICER_ROWS + 1), widest + 1, SLICER_ROWS)
                for k, name in enumerate(template.slicers)]
-    return {"pivots": PivotSheet(SHEET, cache, layouts, slicers)}
+    return {"pivots": PivotSheet(SHEET, cache, layouts, slicers, timeline)}
 
 
 def ticket_cache(ctx: BuildContext) -> PivotCache:
