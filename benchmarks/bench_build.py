@@ -10,7 +10,8 @@ What it measures
     Ours:
       5. ours: ``build_workbook(dataset, path)``, the whole default workbook (every summary sheet,
          the Dashboard, Settings, About and the four data sheets, about 300,000 live formulas)
-      6. executive: the executive template's workbook (no ticket rows)
+      6. ours-no-pivots: the same workbook without its Pivots sheet (what the pivot cache costs)
+      7. executive: the executive template's workbook (no ticket rows)
 
     Every case uses the same dataset, ``generate(load_params(overrides={"tickets": N, "seed":
     S}, year=2025))``, made in the child before the clock starts (not timed), and so are the
@@ -59,6 +60,7 @@ CASES = {
     "polars": "polars write_excel (Tickets only)",
     "rustpy-xlsxwriter": "rustpy-xlsxwriter (Tickets only)",
     "ours": "ours: whole default workbook",
+    "ours-no-pivots": "ours: default workbook without Pivots",
     "executive": "ours: executive workbook",
 }
 LARGE = 200_000  # above: only ours, executive and the reference by default
@@ -97,11 +99,16 @@ def _polars_frame(tickets):
 
 def _work(case: str, dataset):
     """The timed work of ``case`` as a function of the output path (imports and conversions done)."""
-    if case in ("ours", "executive"):
+    if case in ("ours", "ours-no-pivots", "executive"):
+        import json
+
         from supportxl.template import load_template
         from supportxl.workbook.builder import build_workbook
 
-        template = load_template("dashboard" if case == "ours" else "executive")
+        template = load_template("executive" if case == "executive" else "dashboard")
+        if case == "ours-no-pivots":
+            sheets = [name for name in template.sheets if name != "Pivots"]
+            template = load_template("dashboard", [f"sheets={json.dumps(sheets)}"])
         return lambda path: build_workbook(dataset, path, template)
     if case.startswith("pandas-"):
         __import__(case.removeprefix("pandas-"))  # the engine imported before the clock starts
