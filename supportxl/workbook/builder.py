@@ -17,7 +17,7 @@ from supportxl.progress import NoProgress, Progress
 from supportxl.template import ReportTemplate, load_template
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.grids import Grid
-from supportxl.workbook.pivots import add_pivot_parts
+from supportxl.workbook.pivots import add_pivot_parts, start_records
 from supportxl.workbook.printing import SIDE_MARGIN, TOP_MARGIN, page_breaks
 from supportxl.workbook.sheets import dashboard, data, escalations, insights, operations, pivots, quality, summaries
 from supportxl.workbook.sheets.about import write_about
@@ -173,8 +173,14 @@ def build_workbook(dataset: Dataset, out: Path, template: ReportTemplate | None 
             print_setup(ws, template.title, one_page=name == "Dashboard", paper=paper,
                         breaks=page_breaks(ws, paper) if sections else None, **rows)
         progress.step("Saving the workbook")
-        workbook.close()
-        add_pivot_parts(path, ctx.grids.get(pivots.SHEET, {}).get("pivots"))
+        pivot_sheet = ctx.grids.get(pivots.SHEET, {}).get("pivots")
+        records = start_records(pivot_sheet)  # the pivot records are deflated while XlsxWriter saves
+        try:
+            workbook.close()
+            add_pivot_parts(path, pivot_sheet, records)
+        finally:
+            if records is not None:
+                records.cancel()
 
     atomic_write(Path(out), write)
     progress.step("Done")

@@ -22,11 +22,13 @@ from __future__ import annotations
 import posixpath
 import re
 import struct
+import threading
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
 from pathlib import Path
+from typing import ClassVar
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
@@ -62,6 +64,7 @@ CONTENT_TYPES = {
     "timeline_cache": "application/vnd.ms-excel.timelineCache+xml",
 }
 CACHE_ID = 1  # the workbook's only pivot cache
+RECORDS_PART = "xl/pivotCache/pivotCacheRecords1.xml"
 AGGREGATIONS = {"count": "Count", "sum": "Sum", "average": "Average", "min": "Min", "max": "Max"}
 YEARS_FIELD = "Years"  # the field a month grouping adds
 MONTH_LABELS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -544,11 +547,55 @@ class PivotSheet:
     timeline: TimelinePlace | None = None
 
 
-def add_pivot_parts(path: str | Path, pivots: PivotSheet | None) -> None:
-    """Add the pivot cache, the pivot tables and the slicers of ``pivots`` to the workbook
-    XlsxWriter wrote at ``path`` (nothing to do without pivots)."""
+class DeflatedRecords:
+    """The cache records part, built and deflated on a second thread while XlsxWriter saves the
+    rest of the workbook (deflating releases the interpreter lock; the bytes are what zipfile
+    writes). ``cancel`` stops it between chunks, so an interrupted build ends promptly."""
+
+    def __init__(self, cache: PivotCache) -> None:
+        self._cache = cache
+        self._stop = threading.Event()
+        self._done: tuple[bytes, int, int] | BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="pivot-records", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            deflate = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)  # zipfile's deflate
+            pieces, crc, size = [], 0, 0
+            for piece in cache_records_chunks(self._cache):
+                if self._stop.is_set():
+                    return
+                crc, size = zlib.crc32(piece, crc), size + len(piece)
+                pieces.append(deflate.compress(piece))
+            pieces.append(deflate.flush())
+            self._done = (b"".join(pieces), crc, size)
+        except BaseException as exc:  # handed to the thread that waits for the part
+            self._done = exc
+
+    def result(self) -> tuple[bytes, int, int]:
+        """The deflated part, its CRC-32 and its size (waits for the thread)."""
+        self._thread.join()
+        if isinstance(self._done, BaseException):
+            raise self._done
+        return self._done
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+
+def start_records(pivots: PivotSheet | None) -> DeflatedRecords | None:
+    """Start building the records of ``pivots`` (None without pivots)."""
+    return DeflatedRecords(pivots.cache) if pivots is not None and pivots.layouts else None
+
+
+def add_pivot_parts(path: str | Path, pivots: PivotSheet | None, records: DeflatedRecords | None = None) -> None:
+    """Add the pivot cache, the pivot tables, the slicers and the timeline of ``pivots`` to the
+    workbook XlsxWriter wrote at ``path`` (nothing to do without pivots); ``records`` are the
+    records ``start_records`` began (started here when not given)."""
     if pivots is None or not pivots.layouts:
         return
+    records = records or start_records(pivots)
     path = Path(path)
     with zipfile.ZipFile(path) as source:
         names = source.namelist()
@@ -565,13 +612,11 @@ def add_pivot_parts(path: str | Path, pivots: PivotSheet | None) -> None:
                     else:
                         _copy_compressed(raw, info, target)
                 for name, data in package.added.items():
-                    entry = _entry(name, source.infolist()[0])
-                    if isinstance(data, str):
-                        target.writestr(entry, data)
-                    else:
-                        with target.open(entry, "w") as stream:
-                            for piece in data:
-                                stream.write(piece)
+                    target.writestr(_entry(name, source.infolist()[0]), data)
+                data, crc, size = records.result()
+                entry = _entry(RECORDS_PART, source.infolist()[0])
+                entry.CRC, entry.compress_size, entry.file_size = crc, len(data), size
+                _write_compressed(target, entry, data)
             rebuilt.replace(path)
         finally:
             rebuilt.unlink(missing_ok=True)
@@ -590,16 +635,20 @@ def _copy_compressed(raw, info: zipfile.ZipInfo, target: zipfile.ZipFile) -> Non
     header = raw.read(30)
     name_length, extra_length = struct.unpack("<HH", header[26:30])
     raw.seek(info.header_offset + 30 + name_length + extra_length)
-    data = raw.read(info.compress_size)
     copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
     for attr in ("compress_type", "CRC", "compress_size", "file_size", "external_attr", "create_system"):
         setattr(copy, attr, getattr(info, attr))
-    copy.flag_bits = info.flag_bits & ~0x08  # sizes in the local header, no data descriptor
-    copy.header_offset = target.fp.tell()
-    target.fp.write(copy.FileHeader())
+    _write_compressed(target, copy, raw.read(info.compress_size))
+
+
+def _write_compressed(target: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes) -> None:
+    """Write an entry whose bytes are already compressed (``info`` carries their CRC and sizes)."""
+    info.flag_bits &= ~0x08  # sizes in the local header, no data descriptor
+    info.header_offset = target.fp.tell()
+    target.fp.write(info.FileHeader())
     target.fp.write(data)
-    target.filelist.append(copy)
-    target.NameToInfo[copy.filename] = copy
+    target.filelist.append(info)
+    target.NameToInfo[info.filename] = info
     target.start_dir = target.fp.tell()
 
 
@@ -610,7 +659,7 @@ class _Package:
         self._names = set(names)
         self._read = read
         self.edited: dict[str, str] = {}
-        self.added: dict[str, str | Iterator[bytes]] = {}  # a part's text, or its bytes in pieces
+        self.added: dict[str, str] = {}
 
     def text(self, name: str) -> str:
         return self.edited[name] if name in self.edited else self._read(name)
@@ -619,8 +668,8 @@ class _Package:
         sheet_part, tab_id = self._sheet_part(pivots.sheet)
         cache = pivots.cache
         self._part("xl/pivotCache/pivotCacheDefinition1.xml", "cache", cache_definition_xml(cache))
-        self._part("xl/pivotCache/pivotCacheRecords1.xml", "records", cache_records_chunks(cache))
-        self._relate("xl/pivotCache/pivotCacheDefinition1.xml", "records", "xl/pivotCache/pivotCacheRecords1.xml")
+        self._declare(RECORDS_PART, "records")  # its bytes come from DeflatedRecords
+        self._relate("xl/pivotCache/pivotCacheDefinition1.xml", "records", RECORDS_PART)
         cache_rel = self._relate("xl/workbook.xml", "cache", "xl/pivotCache/pivotCacheDefinition1.xml")
         workbook = self.text("xl/workbook.xml")
         workbook = _insert_before(workbook, ("<smartTagPr", "<webPublishing", "<fileRecoveryPr",
@@ -707,8 +756,12 @@ class _Package:
             n += 1
         return pattern.format(n)
 
-    def _part(self, name: str, kind: str, xml: str | Iterator[bytes]) -> None:
+    def _part(self, name: str, kind: str, xml: str) -> None:
         self.added[name] = xml
+        self._declare(name, kind)
+
+    def _declare(self, name: str, kind: str) -> None:
+        """The content type of the part ``name``."""
         types = self.text("[Content_Types].xml")
         self.edited["[Content_Types].xml"] = types.replace(
             "</Types>", f'<Override PartName="/{name}" ContentType="{CONTENT_TYPES[kind]}"/></Types>')
