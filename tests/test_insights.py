@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
-import openpyxl
 import pytest
 
 from supportxl.metrics.derive import derive
@@ -13,7 +11,7 @@ from supportxl.metrics.insights import findings, load_actions
 from supportxl.model import plan
 from supportxl.template import load_template
 
-from conftest import make_dataset
+from conftest import load_book, make_dataset
 
 TEMPLATE = load_template()
 
@@ -122,9 +120,7 @@ def test_automation_candidates_use_the_actions_file():
 
 
 def test_insights_sheet_lists_findings_with_links(small_workbook, small_dataset):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        book = openpyxl.load_workbook(small_workbook)
+    book = load_book(small_workbook)
     ws = book["Insights"]
     expected = findings(plan(small_dataset, TEMPLATE))
     rows = [(ws.cell(r, 1).value, ws.cell(r, 3).value) for r in range(5, 5 + len(expected))]
@@ -135,9 +131,7 @@ def test_insights_sheet_lists_findings_with_links(small_workbook, small_dataset)
 
 
 def test_escalation_sheet_values(small_workbook, small_dataset):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        values = openpyxl.load_workbook(small_workbook, data_only=True)["Escalations"]
+    values = load_book(small_workbook, data_only=True)["Escalations"]
     _, events, _ = derive(small_dataset, TEMPLATE)
     medians = events.dropna(subset=["hours_in_step"]).groupby("activity")["hours_in_step"].median()
     rows = {values.cell(r, 1).value: r for r in range(6, 14)}

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import warnings
 
-import openpyxl
 import pytest
 
 from supportxl.metrics.derive import derive_tickets
@@ -12,7 +10,7 @@ from supportxl.template import load_template
 from supportxl.verify import compare_with_recalculated, recalculate, set_cell_values
 from supportxl.workbook.builder import build_workbook
 
-from conftest import make_dataset, soffice_or_skip
+from conftest import load_book, make_dataset, soffice_or_skip
 from test_workbook import _with_text
 
 pytestmark = pytest.mark.libreoffice
@@ -37,9 +35,7 @@ def test_what_if_a_resolution_target_changes(small_dataset, small_workbook, tmp_
     # Settings!C7 holds the High priority resolution target (12 h by default).
     edited = set_cell_values(small_workbook, "Settings", {"C7": 2}, tmp_path / "edited.xlsx")
     recalculated = recalculate(edited, tmp_path / "out")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        book = openpyxl.load_workbook(recalculated, data_only=True)
+    book = load_book(recalculated, data_only=True)
     template = load_template()
     frame = derive_tickets(small_dataset, template)
     targets = dict(template.sla.resolution_hours, High=2.0)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import warnings
 
 import numpy as np
-import openpyxl
 import pandas as pd
 import pytest
 
@@ -169,9 +167,7 @@ def test_plan_recalculates_and_follows_the_handle_time(plan_workbook, tmp_path):
     settings = load_book(path)["Settings"]
     handle = _find(settings, "Handle time per ticket (min)")
     edited = set_cell_values(path, "Settings", {f"B{handle.row}": 600}, tmp_path / "edited.xlsx")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        book = openpyxl.load_workbook(recalculate(edited, tmp_path / "out"), data_only=True)
+    book = load_book(recalculate(edited, tmp_path / "out"), data_only=True)
     rates = _staffing_rows(book["Plan"], "Tickets per hour")
     agents = _staffing_rows(book["Plan"], "Agents needed")
     answer = model.staffing.answer_hours

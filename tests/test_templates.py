@@ -10,7 +10,7 @@ from supportxl.errors import ParameterError
 from supportxl.metrics.kpis import KPIS
 from supportxl.workbook.catalogue import CHART_NAMES
 
-from conftest import soffice_or_skip
+from conftest import load_book, soffice_or_skip
 from supportxl.paths import TEMPLATES_DIR
 from supportxl.template import load_template, parse_overrides, shipped_templates
 
@@ -34,7 +34,7 @@ def test_override_values_are_read_as_toml_or_text():
 @pytest.mark.parametrize("override,message", [
     ("slaa=3", "--set: unknown key 'slaa' (valid keys: calendar, cards, charts, compact, csat_good_threshold, "
                "description, maturity_days, name, paper, pivots, plan, refresh_on_open, sheets, sla, slicers, "
-               "source, targets, theme, title, top_accounts)."),
+               "source, targets, theme, timeline, title, top_accounts)."),
     ("cards=[\"tickets\", \"speed\"]", "--set: cards has unknown name 'speed' for a template (valid: "
                                         + ", ".join(KPIS) + ")."),
     ("charts=[\"pie\"]", "--set: charts has unknown name 'pie' for a template (valid: "
@@ -89,10 +89,7 @@ def test_report_with_set_records_it(tmp_path):
 @pytest.mark.parametrize("name", shipped_templates())
 def test_every_shipped_template_builds_as_declared(name, small_dataset, tmp_path):
     import re
-    import warnings
     import zipfile
-
-    import openpyxl
 
     from supportxl.metrics.kpis import kpi
     from supportxl.workbook.builder import build_workbook
@@ -100,9 +97,7 @@ def test_every_shipped_template_builds_as_declared(name, small_dataset, tmp_path
     template = load_template(name)
     path = tmp_path / f"{name}.xlsx"
     build_workbook(small_dataset, path, template)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        book = openpyxl.load_workbook(path)
+    book = load_book(path)
     assert book.sheetnames == [*template.sheets, *(["Lists"] if "Dashboard" in template.sheets else [])]
     if "Dashboard" in template.sheets:
         dash = book["Dashboard"]
