@@ -277,7 +277,7 @@ def _item_xml(kind: str, value) -> str:
     return f'<n v="{_number(value)}"/>'
 
 
-RECORDS_PER_CHUNK = 20_000  # the records are built and compressed in chunks of this many rows
+RECORDS_PER_CHUNK = 5_000  # the records are built and deflated in chunks of this many rows
 
 
 def cache_records_xml(cache: PivotCache) -> bytes:
