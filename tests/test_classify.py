@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+import zipfile
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -58,6 +61,12 @@ def test_the_tickets_sheet_shows_the_rule(export, tmp_path):
     rules = [ws.cell(r, headers.index("Issue type rule") + 1).value for r in range(2, 12)]
     types = [ws.cell(r, headers.index("Issue type") + 1).value for r in range(2, 12)]
     assert all(rule is None or rule.split(":")[0] == t for rule, t in zip(rules, types))
+    # the pivot cache lists the Tickets columns in the sheet's order: LibreOffice (and a refresh)
+    # match cache fields to source columns by position
+    with zipfile.ZipFile(out) as z:
+        cache = ET.fromstring(z.read("xl/pivotCache/pivotCacheDefinition1.xml"))
+    fields = [f.get("name") for f in cache.iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}cacheField")]
+    assert fields == [*headers, "Years"]
 
 
 def test_first_matching_rule_wins_and_untyped_is_configurable(tmp_path):

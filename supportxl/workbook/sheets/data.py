@@ -113,9 +113,14 @@ def _fitted_width(spec: Column, values: pd.Series) -> float:
     return float(min(max(longest + 2, 8), 50))
 
 
+def tickets_sheet_columns(ctx: BuildContext) -> tuple[Column, ...]:
+    """The Tickets table's columns in this build (the pivot cache must list them in this order)."""
+    return ticket_columns(ctx.template.business_hours, "issue_type_rule" in ctx.frame)
+
+
 def write_tickets(ctx: BuildContext, ws: Worksheet) -> None:
     """The Tickets table; SLA targets and breach flags are formulas over the Settings sheet."""
-    columns = ticket_columns(ctx.template.business_hours, "issue_type_rule" in ctx.frame)
+    columns = tickets_sheet_columns(ctx)
     letters = {c.key: column_letter(i) for i, c in enumerate(columns)}
 
     def ref(key: str, row: int) -> str:
