@@ -1,5 +1,5 @@
-"""Native PivotTables and slicers: the pivot cache (with its records), the pivot table parts and
-the x14 slicer parts, added to the package XlsxWriter wrote.
+"""Native PivotTables, slicers and a timeline: the pivot cache (with its records), the pivot
+table parts, the x14 slicer parts and the x15 timeline parts, added to the package XlsxWriter wrote.
 
 XlsxWriter has no pivot tables, so the finished zip is rewritten once: the parts it wrote are
 copied as they are (still compressed), the few it must know about (content types, the workbook,
@@ -7,14 +7,16 @@ its relationships, the Pivots sheet) are edited, and the pivot parts are added. 
 each pivot (which cells hold which item) is decided by the Pivots sheet writer, which also
 writes the same cells as values, so a viewer that never refreshes a pivot shows the numbers.
 
-Attributes Excel relies on (ECMA-376 Part 1, 18.10 PivotTable; MS-XLSX 2.3 for slicers):
-the cache definition's r:id to its records and recordCount; one cacheField per source column,
-in order, with sharedItems listing every item of a field used on an axis or by a slicer (the
-records then give the item index, <x v=.../>); each pivotField of an axis field lists all its
-items plus a default subtotal item; location's firstHeaderRow/firstDataRow/firstDataCol and
-rowPageCount/colPageCount; rowItems/colItems including the grand total; the slicer cache's
-pivotCacheId equal to the cache definition's x14 pivotCacheId, and tabId the sheetId of the
-pivots' sheet; a defined name per slicer cache.
+Attributes Excel relies on (ECMA-376 Part 1, 18.10 PivotTable; MS-XLSX 2.3 for slicers and
+timelines): the cache definition's r:id to its records and recordCount; one cacheField per
+source column, in order (LibreOffice matches them to the source by position), with sharedItems
+listing every item of a field used on an axis or by a slicer (the records then give the item
+index, <x v=.../>); each pivotField of an axis field lists all its items plus a default
+subtotal item; location's firstHeaderRow/firstDataRow/firstDataCol and
+rowPageCount/colPageCount; rowItems/colItems including the grand total; the slicer and
+timeline caches' pivotCacheId equal to the cache definition's x14 pivotCacheId, and tabId the
+sheetId of the pivots' sheet; the timeline's level and selectionLevel, its state's refresh
+versions and filterType, and its bounds; a defined name per slicer and timeline cache.
 """
 
 from __future__ import annotations
