@@ -29,6 +29,9 @@ class BuildContext:
     grids: dict[str, dict[str, Any]] = field(default_factory=dict)  # sheet -> grid key -> Grid
     values_only: set[str] = field(default_factory=set)  # KPIs written as values (compact workbooks)
     warnings: list[str] = field(default_factory=list)
+    # (sheet, column key) -> the column as its cells hold it, made ahead of its sheet (the pivot
+    # cache reads the Tickets columns before that sheet is written, which then takes them)
+    cells: dict[tuple[str, str], tuple[str, Any]] = field(default_factory=dict)
 
     @property
     def dataset(self) -> Dataset:

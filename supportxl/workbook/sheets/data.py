@@ -73,10 +73,21 @@ def write_table(ctx: BuildContext, ws: Worksheet, frame: pd.DataFrame, columns: 
         if spec.key in formulas:
             _write_formulas(ctx, ws, col, formulas[spec.key], values, fmt)
         else:
-            kind, cells = cell_values(values, f"{ws.get_name()}!{spec.header}", ctx.warnings)
+            kind, cells = column_cells(ctx, ws.get_name(), spec, values)
             (ws.write_strings if kind == "text" else ws.write_numbers)(1, col, cells, fmt)
         ws.set_column(col, col, spec.width or _fitted_width(spec, values))
     ws.freeze_panes(1, 0)
+
+
+def column_cells(ctx: BuildContext, sheet: str, spec: Column, values: pd.Series, *,
+                 keep: bool = False) -> tuple[str, np.ndarray]:
+    """``values`` as the cells of column ``spec`` of ``sheet`` hold them, made once per build:
+    taken from ``ctx.cells`` when made ahead, and left there with ``keep``."""
+    key = (sheet, spec.key)
+    cells = ctx.cells.pop(key, None) or cell_values(values, f"{sheet}!{spec.header}", ctx.warnings)
+    if keep:
+        ctx.cells[key] = cells
+    return cells
 
 
 def cell_values(values: pd.Series, where: str, warnings: list[str]) -> tuple[str, np.ndarray]:

@@ -20,7 +20,7 @@ from supportxl.workbook.grids import write_title
 from supportxl.workbook.pivots import (PivotCache, PivotLayout, PivotSheet, SlicerPlace, TimelinePlace,
                                        build_cache)
 from supportxl.workbook.ranges import MAX_COLUMNS, MAX_ROWS
-from supportxl.workbook.sheets.data import cell_values, tickets_sheet_columns
+from supportxl.workbook.sheets.data import column_cells, tickets_sheet_columns
 
 SHEET = "Pivots"
 ITEM_ORDER = {"Priority": PRIORITIES, "Status": STATUSES}
@@ -63,8 +63,7 @@ def write_pivots(ctx: BuildContext, ws: Worksheet) -> dict[str, PivotSheet]:
 def ticket_cache(ctx: BuildContext) -> PivotCache:
     """The pivot cache of the Tickets table: its columns as the sheet's cells hold them."""
     columns = tickets_sheet_columns(ctx)
-    scratch: list[str] = []  # the Tickets sheet already reported any text it had to clean
-    cells = {c.key: cell_values(ctx.frame[c.key], f"{TICKETS_TABLE}!{c.header}", scratch) for c in columns}
+    cells = {c.key: column_cells(ctx, TICKETS_TABLE, c, ctx.frame[c.key], keep=True) for c in columns}
     axis = {name for spec in ctx.template.pivots for name in spec.fields if name != spec.values}
     axis |= set(ctx.template.slicers)
     return build_cache(TICKETS_TABLE, columns, cells, axis, order=ITEM_ORDER,
