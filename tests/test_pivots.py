@@ -585,3 +585,16 @@ def test_a_pivot_too_wide_for_a_sheet_is_a_clear_error(tiny_dataset, tmp_path, m
                                f"sheet (Excel's limit is 1,048,576 rows and 10 columns); choose fields with "
                                f"fewer distinct values.")
     assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_a_failure_while_the_records_are_deflated_leaves_no_file(tiny_dataset, tmp_path, monkeypatch):
+    from supportxl.workbook import pivots
+
+    def failing(cache):
+        yield b"<pivotCacheRecords>"
+        raise MemoryError("no room for the records")
+
+    monkeypatch.setattr(pivots, "cache_records_chunks", failing)
+    with pytest.raises(MemoryError, match="no room for the records"):
+        build_workbook(tiny_dataset, tmp_path / "book.xlsx", load_template())
+    assert not list(tmp_path.iterdir())  # the records' thread handed its error over; nothing half-written
