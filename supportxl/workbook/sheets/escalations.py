@@ -149,7 +149,8 @@ def _timeline(ctx: BuildContext, ws: Worksheet, row: int) -> Grid:
     events = ctx.events
     row = write_title(ctx, ws, row, 0, f"Timeline of the {LONGEST} longest escalations",
                       "Hours per activity, first step to last (a Gantt-style view).")
-    span = events.groupby("ticket_id")["timestamp"].agg(lambda t: (t.max() - t.min()).total_seconds())
+    stamps = events.groupby("ticket_id")["timestamp"]
+    span = (stamps.max() - stamps.min()).dt.total_seconds()
     longest = list(span.sort_values(ascending=False, kind="stable").index[:LONGEST])
     activities = [a for a in dict.fromkeys(events.sort_values("step", kind="stable")["activity"])
                   if a != "Resolution Confirmation"]
