@@ -8,8 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import xlsxwriter
-
 from supportxl.dataset import Dataset
 from supportxl.fileio import atomic_write
 from supportxl.model import ReportModel, plan
@@ -17,6 +15,7 @@ from supportxl.progress import NoProgress, Progress
 from supportxl.template import ReportTemplate, load_template
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.grids import Grid
+from supportxl.workbook.package import PackagedWorkbook
 from supportxl.workbook.pivots import add_pivot_parts, start_records
 from supportxl.workbook.printing import SIDE_MARGIN, TOP_MARGIN, page_breaks
 from supportxl.workbook.sheets import dashboard, data, escalations, insights, operations, pivots, quality, summaries
@@ -146,7 +145,7 @@ def build_workbook(dataset: Dataset, out: Path, template: ReportTemplate | None 
     names = visible + ([dashboard.LISTS_SHEET] if "Dashboard" in visible else [])
 
     def write(path: str) -> None:
-        workbook = xlsxwriter.Workbook(path, WORKBOOK_OPTIONS)
+        workbook = PackagedWorkbook(path, WORKBOOK_OPTIONS)
         workbook.set_properties({
             "title": template.title, "subject": "Support performance", "author": "supportxl",
             "created": dt.datetime.combine(model.as_of.date(), dt.time()),

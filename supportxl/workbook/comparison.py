@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import xlsxwriter
 
 from supportxl import __version__
 from supportxl.dataset import Dataset
@@ -24,6 +23,7 @@ from supportxl.template import ReportTemplate, load_template
 from supportxl.workbook.builder import WORKBOOK_OPTIONS, BuildResult, print_setup
 from supportxl.workbook.charts import _axes, _new
 from supportxl.workbook.context import BuildContext
+from supportxl.workbook.package import PackagedWorkbook
 from supportxl.workbook.ranges import cell
 from supportxl.workbook.theme import Formats
 from supportxl.workbook.worksheet import FastWorksheet
@@ -51,7 +51,7 @@ def build_comparison(before: Dataset, after: Dataset, out: Path, *, labels: tupl
     sheets = ["Comparison", "Monthly", "Escalation flow", "About"]
 
     def write(path: str) -> None:
-        workbook = xlsxwriter.Workbook(path, WORKBOOK_OPTIONS)
+        workbook = PackagedWorkbook(path, WORKBOOK_OPTIONS)
         workbook.set_properties({"title": f"{template.title}: {a.label} vs {b.label}",
                                  "author": "supportxl",
                                  "created": dt.datetime.combine(b.model.as_of.date(), dt.time())})

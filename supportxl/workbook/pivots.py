@@ -21,6 +21,7 @@ versions and filterType, and its bounds; a defined name per slicer and timeline 
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 import struct
@@ -37,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from supportxl.schema import Column
+from supportxl.workbook.package import add_deflated
 from supportxl.workbook.ranges import area
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -618,7 +620,7 @@ def add_pivot_parts(path: str | Path, pivots: PivotSheet | None, records: Deflat
                 data, crc, size = records.result()
                 entry = _entry(RECORDS_PART, source.infolist()[0])
                 entry.CRC, entry.compress_size, entry.file_size = crc, len(data), size
-                _write_compressed(target, entry, data)
+                add_deflated(target, entry, io.BytesIO(data))
             rebuilt.replace(path)
         finally:
             rebuilt.unlink(missing_ok=True)
@@ -640,18 +642,7 @@ def _copy_compressed(raw, info: zipfile.ZipInfo, target: zipfile.ZipFile) -> Non
     copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
     for attr in ("compress_type", "CRC", "compress_size", "file_size", "external_attr", "create_system"):
         setattr(copy, attr, getattr(info, attr))
-    _write_compressed(target, copy, raw.read(info.compress_size))
-
-
-def _write_compressed(target: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes) -> None:
-    """Write an entry whose bytes are already compressed (``info`` carries their CRC and sizes)."""
-    info.flag_bits &= ~0x08  # sizes in the local header, no data descriptor
-    info.header_offset = target.fp.tell()
-    target.fp.write(info.FileHeader())
-    target.fp.write(data)
-    target.filelist.append(info)
-    target.NameToInfo[info.filename] = info
-    target.start_dir = target.fp.tell()
+    add_deflated(target, copy, raw)
 
 
 class _Package:

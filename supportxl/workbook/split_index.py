@@ -6,12 +6,12 @@ import datetime as dt
 from pathlib import Path
 
 import pandas as pd
-import xlsxwriter
 
 from supportxl.fileio import atomic_write
 from supportxl.metrics.kpis import Criterion, kpi
 from supportxl.model import ReportModel
 from supportxl.workbook.builder import WORKBOOK_OPTIONS, print_setup
+from supportxl.workbook.package import PackagedWorkbook
 from supportxl.workbook.sheets.data import clean_text
 from supportxl.workbook.theme import Formats
 
@@ -29,7 +29,7 @@ def write_index(model: ReportModel, by: str, column: str, slices: list[tuple[str
     total_tickets = len(model.frame)
 
     def write(path: str) -> None:
-        workbook = xlsxwriter.Workbook(path, WORKBOOK_OPTIONS)
+        workbook = PackagedWorkbook(path, WORKBOOK_OPTIONS)
         workbook.set_properties({"title": f"{template.title}: one workbook per {by}", "author": "supportxl",
                                  "created": dt.datetime.combine(dataset.as_of.date(), dt.time())})
         f = Formats(workbook, template.theme)
