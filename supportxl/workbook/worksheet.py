@@ -354,16 +354,21 @@ class FastWorksheet(Worksheet):
             return [self._render_stock(column, lo + i) if column.present(lo + i) else ""
                     for i in range(len(values))] + padding
         style = f's="{column.cell_format._get_xf_index()}"'
-        letter, rows = column.letter, range(start + 1, start + 1 + len(values))
-        if follows is None:
-            heads = [f'<c r="{letter}{r}" {style}' for r in rows]
-        else:
-            implicit = f"<c {style}"
-            heads = [implicit if after else f'<c r="{letter}{r}" {style}' for r, after in zip(rows, follows)]
-        if column.kind == NUMBER:
-            return [f"{h}><v>{v:.16G}</v></c>" if v == v else "" for h, v in zip(heads, values)] + padding
-        if column.kind == STRING:
-            return [f'{h} t="s"><v>{v}</v></c>' if v >= 0 else "" for h, v in zip(heads, values)] + padding
+        letter, first = column.letter, start + 1
+        if column.kind in (NUMBER, STRING):
+            # Every cell rendered without its reference, then the few that do not follow their
+            # left neighbour given one: one f-string per cell in the common case.
+            if column.kind == NUMBER:
+                out = [f"<c {style}><v>{v:.16G}</v></c>" if v == v else "" for v in values]
+            else:
+                out = [f'<c {style} t="s"><v>{v}</v></c>' if v >= 0 else "" for v in values]
+            explicit = range(len(values)) if follows is None else [
+                i for i, after in enumerate(follows[:len(values)]) if not after]
+            for i in explicit:
+                if out[i]:
+                    out[i] = f'<c r="{letter}{first + i}" {out[i][3:]}'
+            return out + padding
+        heads = [f'<c r="{letter}{r}" {style}' for r in range(first, first + len(values))]
         cached = column.cached[lo:hi]
         if column.formula_at is not None:
             return self._render_shared(column, lo, heads, cached) + padding
