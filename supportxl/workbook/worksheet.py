@@ -368,10 +368,10 @@ class FastWorksheet(Worksheet):
                 if out[i]:
                     out[i] = f'<c r="{letter}{first + i}" {out[i][3:]}'
             return out + padding
-        heads = [f'<c r="{letter}{r}" {style}' for r in range(first, first + len(values))]
         cached = column.cached[lo:hi]
         if column.formula_at is not None:
-            return self._render_shared(column, lo, heads, cached) + padding
+            return self._render_shared(column, lo, first, style, cached) + padding
+        heads = [f'<c r="{letter}{r}" {style}' for r in range(first, first + len(values))]
         out = []
         for i, (h, formula, value) in enumerate(zip(heads, values, cached)):
             if formula is None:
@@ -383,27 +383,31 @@ class FastWorksheet(Worksheet):
         return out + padding
 
     @staticmethod
-    def _render_shared(column: _Column, lo: int, heads: list[str], cached: list) -> list[str]:
-        """A shared formula's cells: the formula on the column's first cell, a reference to it on
-        the others; each with its cached value."""
-        si = column.shared_index
+    def _render_shared(column: _Column, lo: int, first: int, style: str, cached: list) -> list[str]:
+        """A shared formula's cells from sheet row ``first`` (1-based): the formula on the column's
+        first cell, a reference to it on the others; each with its cached value."""
+        si, letter = column.shared_index, column.letter
         follower = f'<f t="shared" si="{si}"/>'
-        out = []
-        for i, (h, value) in enumerate(zip(heads, cached)):
+        # Most cached values are finite numbers or "" (no value): one f-string each; the others below.
+        out = [f'<c r="{letter}{r}" {style}>{follower}<v>{v}</v></c>'
+               if (type(v) is float or type(v) is int) and v - v == 0 or v == "" else None
+               for r, v in zip(range(first, first + len(cached)), cached)]
+        for i in [i for i, cell in enumerate(out) if cell is None or i + lo == 0]:
+            h, value = f'<c r="{letter}{first + i}" {style}', cached[i]
             if i + lo == 0:
-                ref = f"{column.letter}{column.first_row + 1}:{column.letter}{column.first_row + len(column.values)}"
+                ref = f"{letter}{column.first_row + 1}:{letter}{column.first_row + len(column.values)}"
                 formula = f'<f t="shared" ref="{ref}" si="{si}">{_escaped(column.values[0])}</f>'
             else:
                 formula = follower
             if type(value) is bool:
-                out.append(f'{h} t="b">{formula}<v>{int(value)}</v></c>')
+                out[i] = f'{h} t="b">{formula}<v>{int(value)}</v></c>'
             elif type(value) is str and value:
-                out.append(f'{h} t="{"e" if value in _ERROR_CODES else "str"}">{formula}'
-                           f"<v>{value.translate(_ESCAPES)}</v></c>")
+                out[i] = (f'{h} t="{"e" if value in _ERROR_CODES else "str"}">{formula}'
+                          f"<v>{value.translate(_ESCAPES)}</v></c>")
             elif type(value) in (int, float) and math.isfinite(value):
-                out.append(f"{h}>{formula}<v>{value}</v></c>")
+                out[i] = f"{h}>{formula}<v>{value}</v></c>"
             else:  # "" or no finite number: no cached value, as XlsxWriter writes ""
-                out.append(f"{h}>{formula}<v></v></c>")
+                out[i] = f"{h}>{formula}<v></v></c>"
         return out
 
     def _write_stock_row(self, row_num: int) -> None:
