@@ -74,6 +74,9 @@ def test_the_tickets_sheet_shares_its_formulas_and_leaves_out_references(workboo
     assert masters == [(col, f"{col}2:{col}301", str(si)) for si, col in enumerate(letters)]
     assert compact.count('<f t="shared" si="0"/>') == 299
     assert f'<row r="2" spans="1:{len(columns)}"><c s="' in compact  # column A of a data row: no reference
+    # The rows below the first of a chunk follow the one before: no row number either.
+    assert compact.count("<row ") == 301 and compact.count('<row r="') == 2  # the header and row 2
+    assert f'</row><row spans="1:{len(columns)}"><c s="' in compact
     assert '<f t="shared"' not in previous and '<c s="' not in previous
     assert len(compact) < 0.75 * len(previous)
     packed = [zipfile.ZipFile(path).getinfo(TICKETS_PART).compress_size for path in workbooks]

@@ -16,13 +16,14 @@ from supportxl.workbook import package
 from supportxl.workbook.package import ENTRY_ATTRIBUTES, ENTRY_DATE, PackagedWorkbook
 
 # A 1x1 PNG, so that the package also has a binary part.
-PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQ"
+                         "AAAABJRU5ErkJggg==")
 
 
 def fill(workbook) -> None:
     workbook.set_properties({"created": dt.datetime(2025, 1, 1)})  # else the time it runs
     sheet = workbook.add_worksheet("Data")
-    for row in range(3_000):  # several chunks of text for the worker
+    for row in range(3_000):  # several chunks of text for the workers
         sheet.write_row(row, 0, [row, f"text {row % 97}", row / 7])
         sheet.write_formula(row, 3, f"=A{row + 1}*2", None, row * 2)
     sheet.insert_image("F2", "pixel.png", {"image_data": io.BytesIO(PIXEL)})
@@ -32,7 +33,8 @@ def fill(workbook) -> None:
 
 
 def test_the_parts_are_xlsxwriters_with_fixed_entry_metadata(tmp_path, monkeypatch):
-    monkeypatch.setattr(package, "_CHUNK_CHARS", 4096)
+    monkeypatch.setattr(package, "_CHUNK_CHARS", 4096)  # many chunks, deflated apart and joined
+    monkeypatch.setattr(package, "BULK_AFTER", 50_000)  # the large sheet's end at the bulk level
     ours, stock = tmp_path / "ours.xlsx", tmp_path / "stock.xlsx"
     for path, cls in ((ours, PackagedWorkbook), (stock, xlsxwriter.Workbook)):
         workbook = cls(str(path))
@@ -57,10 +59,10 @@ def test_a_failing_part_stops_the_package_and_leaves_no_temporary_file(tmp_path,
     monkeypatch.setattr(package.tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
 
-    def broken(self, data):
+    def broken(data, window, last, level):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(package._DeflatedPart, "_compress", broken)
+    monkeypatch.setattr(package, "_deflate", broken)
     workbook = PackagedWorkbook(str(tmp_path / "book.xlsx"))
     fill(workbook)
     with pytest.raises(FileCreateError, match="No space left on device"):  # XlsxWriter wraps the OSError

@@ -1,11 +1,11 @@
-"""The .xlsx zip package, each XML part deflated in a worker thread while XlsxWriter writes it.
+"""The .xlsx zip package, each XML part deflated by worker threads while XlsxWriter writes it.
 
 XlsxWriter writes every part to a temporary file and, once all are written, deflates them one
 after the other into the zip. ``PackagedWorkbook`` hands XlsxWriter's packager a text stream
-per XML part instead: its text is encoded in chunks and deflated by one worker thread (zlib
-releases the GIL), so compressing the large data sheets overlaps with rendering them on the
-other core. The zip is then assembled from the parts' deflated bytes, in XlsxWriter's order of
-parts, with fixed dates and attributes: identical workbooks, identical bytes, on any machine.
+per XML part instead: its text is encoded in chunks and the chunks are deflated by two worker
+threads (zlib releases the GIL), so compressing the large data sheets overlaps with rendering
+them. The zip is then assembled from the parts' deflated bytes, in XlsxWriter's order of parts,
+with fixed dates and attributes: identical workbooks, identical bytes, on any machine.
 """
 
 from __future__ import annotations
@@ -22,13 +22,20 @@ from typing import BinaryIO
 import xlsxwriter
 from xlsxwriter.packager import Packager
 
-# Deflate level of every part. On the 50,000-ticket workbook's two large parts (107 MB of XML):
-# level 6 takes 1.4 s of CPU for 8.7 MB, level 8 3.9 s for 7.9 MB, level 9 5.0 s for 7.8 MB.
-COMPRESS_LEVEL = 6
+# Deflate levels. On the 50,000-ticket workbook's two large parts (107 MB of XML): level 6 takes
+# 1.3 s of CPU for 8.4 MB in all, level 7 1.5 s for 8.1 MB, level 8 3.5 s for 7.7 MB, level 9 4.8 s
+# for 7.7 MB. The first BULK_AFTER bytes of a part are deflated at COMPRESS_LEVEL, which keeps a
+# year's workbook small enough to mail; the rest, only in far larger workbooks (a million tickets
+# make 1.6 GB of XML), at BULK_LEVEL, which keeps their build time down.
+COMPRESS_LEVEL = 8
+BULK_LEVEL = 6
+BULK_AFTER = 128 << 20
 ENTRY_DATE = (1980, 1, 31, 0, 0, 0)  # the date XlsxWriter gives its parts
 ENTRY_ATTRIBUTES = 0o100600 << 16  # a regular file, read-write for its owner (as XlsxWriter's temporary files)
 _CHUNK_CHARS = 1 << 20  # text handed to the worker at a time
-_QUEUED_CHUNKS = 4  # chunks waiting for the worker before the writer waits: bounds the memory
+_QUEUED_CHUNKS = 4  # chunks waiting for the workers before the writer waits: bounds the memory
+_WINDOW = 1 << 15  # deflate's window: how far back a chunk's text can be matched
+_WORKERS = 2
 _COPY_BYTES = 1 << 20
 
 
@@ -40,7 +47,7 @@ class PackagedWorkbook(xlsxwriter.Workbook):
         return self._packager
 
     def close(self) -> None:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="deflate") as self._worker:
+        with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="deflate") as self._worker:
             try:
                 super().close()  # writes the parts through the packager and an empty zip
                 _write_zip(self.filename, self._packager.parts)
@@ -74,18 +81,21 @@ class _Packager(Packager):
 
 
 class _DeflatedPart(io.StringIO):
-    """One part's XML text, deflated in chunks by the worker into a temporary file.
+    """One part's XML text, deflated in chunks by the workers into a temporary file.
 
-    XlsxWriter writes to a StringIO it is given and leaves it open; only ``write`` is used."""
+    Each chunk is deflated on its own, primed with the 32 KiB of text before it (as pigz does):
+    the chunks' outputs, each ending on a sync flush and the last on the end of the stream,
+    make one deflate stream, compressed as well as in one piece. XlsxWriter writes to a
+    StringIO it is given and leaves it open; only ``write`` is used."""
 
     def __init__(self, name: str, worker: ThreadPoolExecutor, folder: str | None) -> None:
         super().__init__()
         self.name = name
         self._worker = worker
         self._file = tempfile.TemporaryFile(dir=folder)
-        self._deflate = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
         self._text: list[str] = []
         self._chars = 0
+        self._window = b""  # the text before the next chunk, up to the deflate window
         self._queued: collections.deque[Future] = collections.deque()
         self._crc = self._size = 0
 
@@ -96,34 +106,40 @@ class _DeflatedPart(io.StringIO):
             self._send()
         return len(text)
 
-    def _send(self) -> None:
+    def _send(self, last: bool = False) -> None:
         data = "".join(self._text).encode("utf-8")
         self._text, self._chars = [], 0
-        while len(self._queued) >= _QUEUED_CHUNKS:
-            self._queued.popleft().result()
-        self._queued.append(self._worker.submit(self._compress, data))
-
-    def _compress(self, data: bytes) -> None:
+        level = COMPRESS_LEVEL if self._size < BULK_AFTER else BULK_LEVEL
         self._crc = zlib.crc32(data, self._crc)
         self._size += len(data)
-        self._file.write(self._deflate.compress(data))
+        while len(self._queued) >= _QUEUED_CHUNKS:
+            self._file.write(self._queued.popleft().result())
+        self._queued.append(self._worker.submit(_deflate, data, self._window, last, level))
+        self._window = (self._window + data)[-_WINDOW:]
 
     def finish(self) -> tuple[zipfile.ZipInfo, BinaryIO]:
-        """The part's zip entry and its deflated bytes, once the worker is done with it."""
-        if self._text:
-            self._send()
+        """The part's zip entry and its deflated bytes, once the workers are done with it."""
+        self._send(last=True)
         while self._queued:
-            self._queued.popleft().result()
-        self._file.write(self._deflate.flush())
+            self._file.write(self._queued.popleft().result())
         info = entry(self.name)
         info.CRC, info.file_size, info.compress_size = self._crc, self._size, self._file.tell()
         self._file.seek(0)
         return info, self._file
 
     def discard(self) -> None:
-        while self._queued:  # let the worker finish with the file before it is closed
+        while self._queued:  # let the workers finish before the file is closed
             self._queued.popleft().exception()
         self._file.close()
+
+
+def _deflate(data: bytes, window: bytes, last: bool, level: int) -> bytes:
+    """``data`` deflated as the continuation of a stream whose text so far ended with ``window``."""
+    if window:
+        deflate = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS, zdict=window)
+    else:
+        deflate = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return deflate.compress(data) + deflate.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
 
 
 def entry(name: str) -> zipfile.ZipInfo:

@@ -22,8 +22,9 @@ a formula column is written once, as a shared formula (``<f t="shared" ref=".." 
 its first cell, ``<f t="shared" si="n"/>`` on the others), and a value cell that directly
 follows its left neighbour in the row leaves out its reference (``r``, optional in the
 schema: readers take the next column; formula cells keep it, openpyxl needs it to place a
-shared formula). The repeated references and formulas are most of a data sheet's
-XML and, being different on every row, most of its compressed size.
+shared formula), and so does a row right below the row before it (readers take the next row).
+The repeated references and formulas are most of a data sheet's XML and, being different on
+every row, most of its compressed size.
 """
 
 from __future__ import annotations
@@ -291,15 +292,18 @@ class FastWorksheet(Worksheet):
         special = {row for rows in (self.table, self.row_info) for row in rows if start <= row < stop}
         tail = self._row_tag_tail()
         ready: list[str] = []
+        written = None  # the row written last by this loop
         for row_num, xml in enumerate(map("".join, zip(*rendered)), start):
             if row_num in special or not xml:
                 self.fh.write("".join(ready))
-                ready = []
+                ready, written = [], None
                 self._write_special_row(columns, row_num, xml)
                 continue
+            # A compact row right below the one before leaves out its number, as its cells do.
+            ref = "" if self._compact and written == row_num - 1 else f' r="{row_num + 1}"'
             spans = self.row_spans.get(row_num // 16)
-            ready.append(f'<row r="{row_num + 1}" spans="{spans}"{tail}>{xml}</row>' if spans
-                         else f'<row r="{row_num + 1}"{tail}>{xml}</row>')
+            ready.append(f'<row{ref} spans="{spans}"{tail}>{xml}</row>' if spans else f"<row{ref}{tail}>{xml}</row>")
+            written = row_num
         self.fh.write("".join(ready))
 
     def _row_tag_tail(self) -> str:
