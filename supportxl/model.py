@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 class _Groups:
     """The rows of one slice split by the values of some columns."""
 
-    codes: np.ndarray  # group number of each row; -1 for rows outside the slice
+    # group number of each row, -1 for rows outside the slice; in the smallest integer type
+    # that holds them: a build keeps a few hundred of these, one per slice a sheet asks for
+    codes: np.ndarray
     index: dict[tuple, int]  # the grouping columns' values -> group number
     size: int
 
@@ -82,7 +84,7 @@ class Evaluator:
             frame = self.frame
             inside = mask_of(frame, filters) if filters else np.ones(len(frame), dtype=bool)
             if not keys:
-                codes = np.where(inside, 0, -1)
+                codes = np.where(inside, 0, -1).astype(np.int8)
                 self._groups[cache_key] = _Groups(codes, {(): 0}, 1)
             else:
                 parts = [pd.factorize(frame[k], use_na_sentinel=True) for k in keys]
@@ -90,7 +92,7 @@ class Evaluator:
                 shape = tuple(max(len(uniques), 1) for _, uniques in parts)
                 flat = np.ravel_multi_index([np.where(inside, c, 0) for c, _ in parts], shape)
                 present, codes = np.unique(flat[inside], return_inverse=True)
-                row_codes = np.full(len(frame), -1, dtype=np.int64)
+                row_codes = np.full(len(frame), -1, dtype=np.int32 if len(present) < 2**31 else np.int64)
                 row_codes[inside] = codes
                 positions = zip(*np.unravel_index(present, shape))
                 index = {tuple(_plain(uniques[i]) for (_, uniques), i in zip(parts, position)): number
