@@ -209,6 +209,10 @@ def _text(values, length: int | None = None) -> np.ndarray:
     if values is None:
         return np.full(length, UNKNOWN, dtype=object)
     series = pd.Series(values).astype(object)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if all(type(value) is str for value in uniques):  # each distinct text tested once
+        names = np.array([value if value.strip() else UNKNOWN for value in uniques] + [UNKNOWN], dtype=object)
+        return names[codes]  # a code of -1 (a missing value) takes the last entry
     series = series.where(series.notna() & (series.astype(str).str.strip() != ""), UNKNOWN)
     return series.astype(str).to_numpy(dtype=object)
 
