@@ -351,8 +351,7 @@ class FastWorksheet(Worksheet):
         """The XML of ``column``'s cells in rows ``start`` to ``stop - 1`` ("" for no cell); the
         reference left out where ``follows`` says the cell follows its left neighbour."""
         lo, hi = start - column.first_row, stop - column.first_row
-        values = column.values[lo:hi]
-        values = values.tolist() if isinstance(values, np.ndarray) else values
+        values = column.values[lo:hi]  # an array of numbers or indices, or a list of formulas
         padding = [""] * (hi - lo - len(values))  # rows below a column shorter than its group
         if column.cell_format is None:
             return [self._render_stock(column, lo + i) if column.present(lo + i) else ""
@@ -360,12 +359,9 @@ class FastWorksheet(Worksheet):
         style = f's="{column.cell_format._get_xf_index()}"'
         letter, first = column.letter, start + 1
         if column.kind in (NUMBER, STRING):
-            # Every cell rendered without its reference, then the few that do not follow their
-            # left neighbour given one: one f-string per cell in the common case.
-            if column.kind == NUMBER:
-                out = [f"<c {style}><v>{v:.16G}</v></c>" if v == v else "" for v in values]
-            else:
-                out = [f'<c {style} t="s"><v>{v}</v></c>' if v >= 0 else "" for v in values]
+            # Every cell rendered without its reference, each distinct value once, then the few
+            # cells that do not follow their left neighbour given theirs.
+            out = _cells_by_value(values, column.kind, style)
             explicit = range(len(values)) if follows is None else [
                 i for i, after in enumerate(follows[:len(values)]) if not after]
             for i in explicit:
@@ -455,6 +451,19 @@ class FastWorksheet(Worksheet):
             self.fh.write(f"{head}><f>{_escaped(cell.formula)}</f><v>{cell.value}</v></c>")
         else:
             super()._write_cell(row, col, cell)
+
+
+def _cells_by_value(values: np.ndarray, kind: str, style: str) -> list[str]:
+    """The cells of ``values`` (numbers, or shared-string indices) without references, "" for
+    no cell: each distinct value formatted once and gathered, most columns having few."""
+    if kind == NUMBER and np.any(np.signbit(values) & (values == 0)):  # -0 and 0 are one value to np.unique
+        return [f"<c {style}><v>{v:.16G}</v></c>" if v == v else "" for v in values.tolist()]
+    distinct, which = np.unique(values, return_inverse=True)
+    if kind == NUMBER:
+        texts = [f"<c {style}><v>{v:.16G}</v></c>" if v == v else "" for v in distinct.tolist()]
+    else:
+        texts = [f'<c {style} t="s"><v>{v}</v></c>' if v >= 0 else "" for v in distinct.tolist()]
+    return np.array(texts, dtype=object)[which.ravel()].tolist()
 
 
 def _escaped(formula: str) -> str:
