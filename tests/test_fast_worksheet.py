@@ -11,7 +11,7 @@ from xlsxwriter.exceptions import OverlappingRange
 
 from supportxl.workbook.worksheet import FastWorksheet
 
-NUMBERS = [1.0, 2.5, float("nan"), 45678.123456789, 7]
+NUMBERS = [1.0, 2.5, float("nan"), 45678.123456789, 7, -0.0, 2.5, 0.0]  # -0 written as XlsxWriter does
 STRINGS = ["a", "", "=HYPERLINK(1)", "x & <y>", "a"]
 FORMULAS = ['IF($A2>1,1,0)', 'IFERROR(INDEX(SLA[X],MATCH($B3,SLA[P],0)),"")', "MAX(0,$A4-1)",
             'IF($A5<>"",1,0)', "A6&B6"]
