@@ -286,7 +286,7 @@ def _workload(model: ReportModel, actions: Actions) -> Finding | None:
 
 def _agent_loads(model: ReportModel) -> pd.DataFrame:
     """Tickets per agent with the agent's team (the team of most of their tickets)."""
-    frame = model.frame[[str(a) != UNKNOWN for a in model.frame["agent"]]]
+    frame = model.frame[model.frame["agent"].astype(str) != UNKNOWN]
     counts = frame.groupby(["agent", "team"]).size().rename("tickets").reset_index()
     team = counts.sort_values(["agent", "tickets", "team"], ascending=[True, False, True],
                               kind="stable").drop_duplicates("agent").set_index("agent")["team"]

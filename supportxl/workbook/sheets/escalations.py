@@ -75,8 +75,8 @@ def write_escalations(ctx: BuildContext, ws: Worksheet) -> dict[str, Grid]:
 
     # Time to escalate and hand-offs by tier reached.
     row = write_title(ctx, ws, row, 0, "Time to escalate and hand-offs, by tier reached")
-    tiers = Dimension("escalation_tier", "Tier reached", tuple(t for t in TIERS[1:]
-                                                              if t in set(frame["escalation_tier"])))
+    reached = set(frame["escalation_tier"].unique())
+    tiers = Dimension("escalation_tier", "Tier reached", tuple(t for t in TIERS[1:] if t in reached))
     grids["tiers"] = kpi_grid(ctx, ws, row, 0, tiers, [kpi(k) for k in (
         "tickets", "escalate_mean", "escalate_median", "escalate_p90", "tier3_median", "handoffs_mean")],
         total_label="All escalated", base=[equals("escalated", '"Yes"', "Yes")])
@@ -106,8 +106,8 @@ def write_escalations(ctx: BuildContext, ws: Worksheet) -> dict[str, Grid]:
     row = grids["quartiles"].last_row + 3
 
     row = write_title(ctx, ws, row, 0, "Satisfaction of escalated and other tickets")
-    escalated_dim = Dimension("escalated", "Escalated", tuple(v for v in ("Yes", "No")
-                                                             if v in set(frame["escalated"])))
+    answers = set(frame["escalated"].unique())
+    escalated_dim = Dimension("escalated", "Escalated", tuple(v for v in ("Yes", "No") if v in answers))
     grids["csat"] = kpi_grid(ctx, ws, row, 0, escalated_dim,
                              [kpi(k) for k in ("tickets", "csat", "csat_mean", "csat_response_rate", "ttr_median")])
     ws.set_row(grids["csat"].header_row, 30)
@@ -121,7 +121,7 @@ def _matrix(ctx: BuildContext, ws: Worksheet, row: int) -> Grid:
     events = ctx.events
     row = write_title(ctx, ws, row, 0, "Who talks to whom",
                       "Escalation steps by the stakeholder who acted (rows) and the one addressed (columns).")
-    people = sorted(set(events["stakeholder"]) | set(events["counterpart"]), key=_stakeholder_order)
+    people = sorted(set(events["stakeholder"].unique()) | set(events["counterpart"].unique()), key=_stakeholder_order)
     ws.write_string(row, 0, "From \\ To", f.get("header"))
     for j, person in enumerate(people, start=1):
         write_label(ctx, ws, row, j, person, "text", style="header")
