@@ -328,7 +328,7 @@ class FastWorksheet(Worksheet):
             self._xml_end_tag("row")
 
     @staticmethod
-    def _follows_left(columns: list[_Column], start: int, stop: int) -> list[list[bool] | None]:
+    def _follows_left(columns: list[_Column], start: int, stop: int) -> list[np.ndarray | None]:
         """Per column (in column order), per row from ``start`` to ``stop - 1``: whether its cell
         is the first of the row in column A or has its left neighbour written, so that its
         reference can be left out; None where no cell of the column can (formula cells keep
@@ -336,18 +336,19 @@ class FastWorksheet(Worksheet):
         follows, left = [], None  # left: (column, its cells' presence in these rows)
         for column in columns:
             lo, hi = start - column.first_row, stop - column.first_row
-            present = column.presence(lo, hi).tolist()
-            present += [False] * (hi - lo - len(present))
+            present = np.zeros(hi - lo, dtype=bool)
+            found = column.presence(lo, hi)
+            present[:len(found)] = found
             if column.kind == FORMULA:  # openpyxl places a shared formula by its cell's reference
                 follows.append(None)
             elif column.col == 0:
-                follows.append([True] * (hi - lo))
+                follows.append(np.ones(hi - lo, dtype=bool))
             else:
                 follows.append(left[1] if left and left[0].col == column.col - 1 else None)
             left = (column, present)
         return follows
 
-    def _render(self, column: _Column, start: int, stop: int, follows: list[bool] | None) -> list[str]:
+    def _render(self, column: _Column, start: int, stop: int, follows: np.ndarray | None) -> list[str]:
         """The XML of ``column``'s cells in rows ``start`` to ``stop - 1`` ("" for no cell); the
         reference left out where ``follows`` says the cell follows its left neighbour."""
         lo, hi = start - column.first_row, stop - column.first_row
@@ -362,8 +363,7 @@ class FastWorksheet(Worksheet):
             # Every cell rendered without its reference, each distinct value once, then the few
             # cells that do not follow their left neighbour given theirs.
             out = _cells_by_value(values, column.kind, style)
-            explicit = range(len(values)) if follows is None else [
-                i for i, after in enumerate(follows[:len(values)]) if not after]
+            explicit = range(len(values)) if follows is None else np.flatnonzero(~follows[:len(values)]).tolist()
             for i in explicit:
                 if out[i]:
                     out[i] = f'<c r="{letter}{first + i}" {out[i][3:]}'
