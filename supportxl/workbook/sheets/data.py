@@ -36,12 +36,23 @@ FormulaFn = Callable[[int], str]  # sheet row (0-based) -> formula
 
 def clean_text(values: pd.Series, where: str, warnings: list[str]) -> np.ndarray:
     """User text made safe to store: control characters removed, over-long text truncated."""
-    text = values.fillna("").astype(str)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if all(type(value) is str for value in uniques):  # each distinct text cleaned once
+        distinct = _clean(pd.Series(uniques, dtype=object), where, warnings, counts=np.bincount(
+            codes[codes >= 0], minlength=len(uniques)))
+        return np.append(distinct, "")[codes]  # a code of -1 (a missing value) takes the last entry
+    return _clean(values.fillna("").astype(str), where, warnings)
+
+
+def _clean(text: pd.Series, where: str, warnings: list[str], counts: np.ndarray | None = None) -> np.ndarray:
+    """``text`` without control characters and within the cell limit; ``counts``: how many cells
+    hold each value (one each by default), for the warning."""
     if _CONTROL.search("\n".join(text.tolist())):  # one scan of all the text; most data has none
         text = text.str.replace(_CONTROL, "", regex=True)
     too_long = text.str.len() > MAX_CELL_CHARS
     if too_long.any():
-        warnings.append(f"{where}: {int(too_long.sum()):,} text value(s) longer than Excel's "
+        cells = int(too_long.sum()) if counts is None else int(counts[too_long.to_numpy()].sum())
+        warnings.append(f"{where}: {cells:,} text value(s) longer than Excel's "
                         f"{MAX_CELL_CHARS:,} characters per cell were truncated.")
         text = text.str.slice(0, MAX_CELL_CHARS)
     return text.to_numpy(dtype=object)
