@@ -11,6 +11,7 @@ from supportxl.dataset import Dataset
 from supportxl.errors import SupportxlError
 from supportxl.workbook.builder import build_workbook
 from supportxl.workbook.catalogue import SHEET_NAMES
+from supportxl.workbook.sheets.data import clean_text
 
 from conftest import load_book as load, make_dataset
 
@@ -191,6 +192,19 @@ def test_over_long_text_is_truncated_with_a_warning(small_dataset, tmp_path):
     ws = load(path)["Tickets"]
     headers = [c.value for c in ws[1]]
     assert len(ws.cell(2, headers.index("Subject") + 1).value) == 32_767
+
+
+@pytest.mark.parametrize("mixed", [False, True])
+def test_clean_text_counts_every_truncated_cell_and_keeps_blanks_blank(mixed):
+    long = "y" * 33_000
+    values = pd.Series([long, "a\x07b", None, long, "a\x07b", float("nan"), "", long] + ([7] if mixed else []),
+                       dtype=object)
+    warnings: list[str] = []
+    cleaned = clean_text(values, "Tickets!Subject", warnings)
+    assert cleaned.tolist() == ["y" * 32_767, "ab", "", "y" * 32_767, "ab", "", "", "y" * 32_767] + (
+        ["7"] if mixed else [])
+    assert warnings == ["Tickets!Subject: 3 text value(s) longer than Excel's 32,767 characters per cell "
+                        "were truncated."]
 
 
 def test_too_many_rows_is_a_clear_error_and_no_file(small_dataset, tmp_path, monkeypatch):
