@@ -299,7 +299,8 @@ def _change(ctx: BuildContext, ws: Worksheet, row: int, left: int, item: Kpi, fi
     fmt = f.get("plain", align="right", font_color="muted_text", num_format=number)
     ws.merge_range(row, left, row, left + 1, "", fmt)
     ctx.write_live(ws, row, left, formula, value, fmt, array=item.array and not ctx.compact)
-    label_fmt = f.get("plain", align="left", font_color="muted_text", font_size=8)
+    # Shrunk to fit, so a longer label ("Q4 vs Q3 (maturing)") is not cut by the next card.
+    label_fmt = f.get("plain", align="left", font_color="muted_text", font_size=8, shrink=True)
     ctx.write_formula(ws, row, left + 2, f'={h["Comparison"]}',
                       focus.comparison(ctx.as_of, ctx.template.maturity_days), label_fmt)
     if item.better:
