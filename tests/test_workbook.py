@@ -9,6 +9,7 @@ import pytest
 
 from supportxl.dataset import Dataset
 from supportxl.errors import SupportxlError
+from supportxl.template import load_template
 from supportxl.workbook.builder import build_workbook
 from supportxl.workbook.catalogue import SHEET_NAMES
 from supportxl.workbook.sheets.data import clean_text
@@ -215,8 +216,26 @@ def test_too_many_rows_is_a_clear_error_and_no_file(small_dataset, tmp_path, mon
     with pytest.raises(SupportxlError) as info:
         build_workbook(small_dataset, path)
     assert str(info.value) == ("Tickets: 2,000 rows exceed Excel's limit of 1,000 data rows per sheet; "
-                               "build the workbook from a shorter period (generate or export fewer months).")
+                               "build the workbook from a shorter period (generate or export fewer months), "
+                               "or with a template whose sheets leave it out (--template executive has no "
+                               "data sheets).")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_template_without_the_data_sheets_takes_more_rows_than_a_sheet_holds(small_dataset, tmp_path,
+                                                                               monkeypatch):
+    import dataclasses
+
+    import supportxl.workbook.sheets.data as data
+
+    monkeypatch.setattr(data, "MAX_DATA_ROWS", 8_000)  # above the executive's Aggregates rows
+    events = pd.concat([small_dataset.escalation_events] * 20, ignore_index=True)
+    assert len(events) > 8_000
+    long_log = dataclasses.replace(small_dataset, escalation_events=events)
+    with pytest.raises(SupportxlError, match=rf"^Escalation Log: {len(events):,} rows exceed"):
+        build_workbook(long_log, tmp_path / "default.xlsx")
+    result = build_workbook(long_log, tmp_path / "executive.xlsx", load_template("executive"))
+    assert (tmp_path / "executive.xlsx").is_file() and "Escalation Log" not in result.sheets
 
 
 def test_a_failed_build_keeps_the_previous_file(small_dataset, tmp_path, monkeypatch):

@@ -62,7 +62,8 @@ def check_rows(sheet: str, rows: int) -> None:
     if rows > MAX_DATA_ROWS:
         raise SupportxlError(
             f"{sheet}: {rows:,} rows exceed Excel's limit of {MAX_DATA_ROWS:,} data rows per sheet; "
-            f"build the workbook from a shorter period (generate or export fewer months)."
+            f"build the workbook from a shorter period (generate or export fewer months), or with a "
+            f"template whose sheets leave it out (--template executive has no data sheets)."
         )
 
 
