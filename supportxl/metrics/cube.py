@@ -3,7 +3,8 @@
 One row per month x channel x priority x team, with one column per additive measure of the
 KPI catalogue (counts and sums; a mean is its sum over its count), so sums, counts and ratios
 stay live formulas (SUMIFS) under the Dashboard's filters without the ticket rows. Percentiles
-cannot be rebuilt from sums: they are written as values. SLA flags and the CSAT threshold are
+cannot be rebuilt from sums: under the Dashboard's filters they are look-ups in the
+Percentiles table below, elsewhere values. SLA flags and the CSAT threshold are
 applied when the cube is made, so editing Settings does not re-flag tickets in a compact
 workbook (About says so).
 """
