@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from supportxl.schema import Column
-from supportxl.workbook.package import add_deflated
+from supportxl.workbook.package import add_deflated, entry
 from supportxl.workbook.ranges import area
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -612,25 +612,18 @@ def add_pivot_parts(path: str | Path, pivots: PivotSheet | None, records: Deflat
             with open(path, "rb") as raw, zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as target:
                 for info in source.infolist():
                     if info.filename in edited:
-                        target.writestr(_entry(info.filename, info), edited.pop(info.filename))
+                        target.writestr(entry(info.filename), edited.pop(info.filename))
                     else:
                         _copy_compressed(raw, info, target)
                 for name, data in package.added.items():
-                    target.writestr(_entry(name, source.infolist()[0]), data)
+                    target.writestr(entry(name), data)
                 data, crc, size = records.result()
-                entry = _entry(RECORDS_PART, source.infolist()[0])
-                entry.CRC, entry.compress_size, entry.file_size = crc, len(data), size
-                add_deflated(target, entry, io.BytesIO(data))
+                info = entry(RECORDS_PART)
+                info.CRC, info.compress_size, info.file_size = crc, len(data), size
+                add_deflated(target, info, io.BytesIO(data))
             rebuilt.replace(path)
         finally:
             rebuilt.unlink(missing_ok=True)
-
-
-def _entry(name: str, like: zipfile.ZipInfo) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=like.date_time)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = like.external_attr
-    return info
 
 
 def _copy_compressed(raw, info: zipfile.ZipInfo, target: zipfile.ZipFile) -> None:
