@@ -648,12 +648,9 @@ class _Importer:
             "reopen_count": _counts(work, "reopen_count"),
             "agent_replies": _counts(work, "agent_replies"),
         })
-        for measure, name in (("first_response", STATED_BUSINESS_HOURS["first_response_at"]),
-                              ("resolution", STATED_BUSINESS_HOURS["resolved_at"])):
-            for key, spec in self.m.durations.items():
-                if spec.measures == measure and spec.business_hours and f"_duration_{key}" in work:
-                    tickets[name] = work[f"_duration_{key}"].to_numpy(dtype=float)
-                    break
+        business = {"first_response": STATED_BUSINESS_HOURS["first_response_at"],
+                    "resolution": STATED_BUSINESS_HOURS["resolved_at"]}
+        tickets = tickets.assign(**stated_durations(self.m.durations, work, business, business_hours=True))
         tickets = tickets.assign(**stated_durations(self.m.durations, work))
         if "description" in work:  # read by the classifier only: the workbook does not show it
             tickets[DESCRIPTION] = _text(work["description"].to_numpy(dtype=object), "")

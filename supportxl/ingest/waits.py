@@ -18,13 +18,17 @@ from supportxl.ingest.mapping import DurationSpec
 STATED_COLUMNS = {**STATED_WAITS, "work_time": WORK_HOURS}  # measure -> optional tickets column
 
 
-def stated_durations(durations: dict[str, DurationSpec], work: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Hours of each stated wait and of the work time found in ``work`` (parsed durations are its
-    ``_duration_<name>`` columns), keyed by the optional tickets column it fills."""
+def stated_durations(durations: dict[str, DurationSpec], work: pd.DataFrame,
+                     columns: dict[str, str] = STATED_COLUMNS, *, business_hours: bool = False,
+                     ) -> dict[str, np.ndarray]:
+    """Hours of each measure of ``columns`` (by default the stated waits and the work time) found
+    in ``work`` (parsed durations are its ``_duration_<name>`` columns): the first duration of
+    the mapping that measures it in calendar hours (business hours with ``business_hours``),
+    keyed by the optional tickets column it fills."""
     found = {}
-    for measure, column in STATED_COLUMNS.items():
+    for measure, column in columns.items():
         for name, spec in durations.items():
-            if spec.measures == measure and not spec.business_hours and f"_duration_{name}" in work:
+            if spec.measures == measure and spec.business_hours == business_hours and f"_duration_{name}" in work:
                 found[column] = work[f"_duration_{name}"].to_numpy(dtype=float)
                 break
     return found
