@@ -108,15 +108,18 @@ def _sheet_order(template: ReportTemplate, dataset: Dataset) -> list[str]:
     return sheets
 
 
-def _print_rows(name: str, grids: dict[str, Grid]) -> dict:
+def _print_rows(name: str, ws, grids: dict[str, Grid], paper: int) -> dict:
     """Which rows repeat on every printed page: a data table's header; a summary grid's title
-    and header. A sheet of several sections breaks its pages between them instead."""
+    and header. A sheet of several sections breaks its pages between them instead; the
+    Dashboard prints on one page."""
     if name in DATA_SHEETS:
         return {"repeat_header": True}
+    if name == "Dashboard":
+        return {"repeat_header": False}
     placed = [g for g in grids.values() if isinstance(g, Grid)]
-    if name != "Dashboard" and len(placed) == 1:
+    if len(placed) == 1:
         return {"repeat_header": placed[0].header_row}
-    return {"repeat_header": False}
+    return {"repeat_header": False, "breaks": page_breaks(ws, paper)}
 
 
 @dataclass(frozen=True)
@@ -168,10 +171,8 @@ def build_workbook(dataset: Dataset, out: Path, template: ReportTemplate | None 
                 ctx.sheets[helper].hide()
         paper = paper_size(template, dataset)
         for name, ws in ctx.sheets.items():
-            rows = _print_rows(name, ctx.grids.get(name, {}))
-            sections = rows["repeat_header"] is False and name != "Dashboard"
             print_setup(ws, template.title, one_page=name == "Dashboard", paper=paper,
-                        breaks=page_breaks(ws, paper) if sections else None, **rows)
+                        **_print_rows(name, ws, ctx.grids.get(name, {}), paper))
         progress.step("Saving the workbook")
         pivot_sheet = ctx.grids.get(pivots.SHEET, {}).get("pivots")
         records = start_records(pivot_sheet)  # the pivot records are deflated while XlsxWriter saves
