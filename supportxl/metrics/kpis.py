@@ -185,9 +185,9 @@ MULTI_TOUCH = Cond("agent_replies", '">=3"', lambda f, p: (f["agent_replies"] >=
 def sla_used(operator: str, share: float) -> Cond:
     """An open ticket whose used share of its resolution target compares with ``share``
     (``operator`` is <, <=, > or >=); resolved tickets and those without a target have none."""
-    compare = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}[operator]
+    within = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}[operator]
     return Cond("sla_used", f'"{operator}{share:g}"',
-                lambda f, p: compare(f["sla_used"].to_numpy(dtype=float), share))
+                lambda f, p: within(f["sla_used"].to_numpy(dtype=float), share))
 WITHIN_TARGET = Cond("resolution_breached", "0", _equal_to("resolution_breached", 0))
 
 
