@@ -23,7 +23,7 @@ def test_generate_writes_the_contract_files(tmp_path):
     result = run("generate", "--tickets", "300", "--seed", "5", "--year", "2024", "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(
-        f"Generated 300 tickets from 2024-01-01 to 2024-12-31 (400 accounts, 60 agents, ")
+        "Generated 300 tickets from 2024-01-01 to 2024-12-31 (400 accounts, 60 agents, ")
     assert f"seed 5) in {tmp_path} in " in result.stdout
     for name in ("tickets.csv", "accounts.csv", "agents.csv", "escalation_events.csv", "manifest.json"):
         assert (tmp_path / name).is_file()

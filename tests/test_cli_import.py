@@ -3,7 +3,6 @@ business hours an export states, redaction, exact errors, and arbitrary bytes.""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings

@@ -3,7 +3,6 @@ traceback, no new file, and the previous output intact. The inputs are made in t
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import zipfile

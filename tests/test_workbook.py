@@ -14,7 +14,7 @@ from supportxl.workbook.builder import build_workbook
 from supportxl.workbook.catalogue import SHEET_NAMES
 from supportxl.workbook.sheets.data import clean_text
 
-from conftest import load_book as load, make_dataset
+from conftest import load_book as load
 
 EXPECTED_SHEETS = ["Dashboard", "Trend", "Channels", "SLA", "Segments", "Top Accounts", "Agent Performance",
                    "Heatmap", "Backlog", "Handling", "SLA at Risk", "Weekly", "Escalations", "Plan", "Pivots",
