@@ -16,7 +16,7 @@ from supportxl.template import ReportTemplate, load_template
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.grids import Grid
 from supportxl.workbook.package import PackagedWorkbook
-from supportxl.workbook.pivots import add_pivot_parts, start_records
+from supportxl.workbook.pivots import DeflatedRecords, PivotSheet, add_pivot_parts, start_records
 from supportxl.workbook.printing import SIDE_MARGIN, TOP_MARGIN, page_breaks
 from supportxl.workbook.sheets import dashboard, data, escalations, insights, operations, pivots, quality, summaries
 from supportxl.workbook.sheets.about import write_about
@@ -100,6 +100,14 @@ def print_setup(ws, title: str, *, repeat_header: bool | int, one_page: bool = F
         ws.repeat_rows(0, repeat_header)
 
 
+def _start_pivots(workbook: PackagedWorkbook, pivot_sheet: PivotSheet | None) -> DeflatedRecords | None:
+    """Start the records of the pivots (if any) and have their parts join the package."""
+    records = start_records(pivot_sheet)
+    if records is not None:
+        workbook.before_zip(lambda parts: add_pivot_parts(parts, pivot_sheet, records))
+    return records
+
+
 def _sheet_order(template: ReportTemplate, dataset: Dataset) -> list[str]:
     """The template's sheets, plus Data Quality (before About) for an imported export."""
     sheets = list(template.sheets)
@@ -157,28 +165,28 @@ def build_workbook(dataset: Dataset, out: Path, template: ReportTemplate | None 
         ctx = BuildContext(workbook, Formats(workbook, template.theme), model, warnings=warnings)
         ctx.sheets.update((name, workbook.add_worksheet(name, worksheet_class=FastWorksheet))
                           for name in names)
-        for name, writer in SHEETS:
-            if name in ctx.sheets:
-                progress.step(f"Writing {name}")
-                written = writer(ctx, ctx.sheets[name])
-                ctx.grids[name] = {"grid": written} if isinstance(written, Grid) else (
-                    written if isinstance(written, dict) else {})
-        if "About" in ctx.sheets:
-            write_about(ctx, ctx.sheets["About"], command=command, sheets=visible)
-        # Helpers out of sight: the Dashboard's lists and the compact workbook's aggregate table.
-        for helper in (dashboard.LISTS_SHEET, COMPACT_DATA_SHEET):
-            if helper in ctx.sheets:
-                ctx.sheets[helper].hide()
-        paper = paper_size(template, dataset)
-        for name, ws in ctx.sheets.items():
-            print_setup(ws, template.title, one_page=name == "Dashboard", paper=paper,
-                        **_print_rows(name, ws, ctx.grids.get(name, {}), paper))
-        progress.step("Saving the workbook")
-        pivot_sheet = ctx.grids.get(pivots.SHEET, {}).get("pivots")
-        records = start_records(pivot_sheet)  # the pivot records are deflated while XlsxWriter saves
+        records = None  # the pivot records, built and deflated while the rest is written
         try:
+            for name, writer in SHEETS:
+                if name in ctx.sheets:
+                    progress.step(f"Writing {name}")
+                    written = writer(ctx, ctx.sheets[name])
+                    ctx.grids[name] = {"grid": written} if isinstance(written, Grid) else (
+                        written if isinstance(written, dict) else {})
+                    if name == pivots.SHEET:
+                        records = _start_pivots(workbook, ctx.grids[name].get("pivots"))
+            if "About" in ctx.sheets:
+                write_about(ctx, ctx.sheets["About"], command=command, sheets=visible)
+            # Helpers out of sight: the Dashboard's lists and the compact workbook's aggregate table.
+            for helper in (dashboard.LISTS_SHEET, COMPACT_DATA_SHEET):
+                if helper in ctx.sheets:
+                    ctx.sheets[helper].hide()
+            paper = paper_size(template, dataset)
+            for name, ws in ctx.sheets.items():
+                print_setup(ws, template.title, one_page=name == "Dashboard", paper=paper,
+                            **_print_rows(name, ws, ctx.grids.get(name, {}), paper))
+            progress.step("Saving the workbook")
             workbook.close()
-            add_pivot_parts(path, pivot_sheet, records)
         finally:
             if records is not None:
                 records.cancel()

@@ -6,6 +6,10 @@ per XML part instead: its text is encoded in chunks and the chunks are deflated 
 threads (zlib releases the GIL), so compressing the large data sheets overlaps with rendering
 them. The zip is then assembled from the parts' deflated bytes, in XlsxWriter's order of parts,
 with fixed dates and attributes: identical workbooks, identical bytes, on any machine.
+
+Parts XlsxWriter knows nothing of (the pivot tables) join the package before it is assembled:
+``PackagedWorkbook.before_zip`` registers a function that reads and replaces the text of the
+parts written (``PackageParts``) and adds its own, some already deflated.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ import tempfile
 import zipfile
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import BinaryIO
+from collections.abc import Callable
+from typing import BinaryIO, Protocol
 
 import xlsxwriter
 from xlsxwriter.packager import Packager
@@ -42,6 +47,14 @@ _COPY_BYTES = 1 << 20
 class PackagedWorkbook(xlsxwriter.Workbook):
     """An XlsxWriter workbook whose parts are deflated while they are written (see the module)."""
 
+    def __init__(self, filename, options: dict | None = None) -> None:
+        super().__init__(filename, options)
+        self._before_zip: list[Callable[[PackageParts], None]] = []
+
+    def before_zip(self, finish: Callable[["PackageParts"], None]) -> None:
+        """Have ``finish`` edit and extend the parts once XlsxWriter has written them all."""
+        self._before_zip.append(finish)
+
     def _get_packager(self) -> Packager:
         self._packager = _Packager(self._worker)
         return self._packager
@@ -50,7 +63,10 @@ class PackagedWorkbook(xlsxwriter.Workbook):
         with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="deflate") as self._worker:
             try:
                 super().close()  # writes the parts through the packager and an empty zip
-                _write_zip(self.filename, self._packager.parts)
+                parts = PackageParts(self._packager.parts)
+                for finish in self._before_zip:
+                    finish(parts)
+                parts.write_zip(self.filename)
             finally:
                 for source, _, _ in getattr(getattr(self, "_packager", None), "parts", ()):
                     if isinstance(source, _DeflatedPart):
@@ -98,6 +114,7 @@ class _DeflatedPart(io.StringIO):
         self._window = b""  # the text before the next chunk, up to the deflate window
         self._queued: collections.deque[Future] = collections.deque()
         self._crc = self._size = 0
+        self._info: zipfile.ZipInfo | None = None  # once finished
 
     def write(self, text: str) -> int:
         self._text.append(text)
@@ -119,13 +136,21 @@ class _DeflatedPart(io.StringIO):
 
     def finish(self) -> tuple[zipfile.ZipInfo, BinaryIO]:
         """The part's zip entry and its deflated bytes, once the workers are done with it."""
-        self._send(last=True)
-        while self._queued:
-            self._file.write(self._queued.popleft().result())
-        info = entry(self.name)
-        info.CRC, info.file_size, info.compress_size = self._crc, self._size, self._file.tell()
+        if self._info is None:
+            self._send(last=True)
+            while self._queued:
+                self._file.write(self._queued.popleft().result())
+            self._info = entry(self.name)
+            self._info.CRC, self._info.file_size, self._info.compress_size = self._crc, self._size, self._file.tell()
         self._file.seek(0)
-        return info, self._file
+        return self._info, self._file
+
+    def text(self) -> str:
+        """The part's whole text (inflated again: only small parts are ever read back)."""
+        self.finish()
+        text = zlib.decompressobj(-zlib.MAX_WBITS).decompress(self._file.read())
+        self._file.seek(0)
+        return text.decode("utf-8")
 
     def discard(self) -> None:
         while self._queued:  # let the workers finish before the file is closed
@@ -169,12 +194,61 @@ def add_deflated(package: zipfile.ZipFile, info: zipfile.ZipInfo, source: Binary
     package.start_dir = package.fp.tell()
 
 
-def _write_zip(path, parts: list[tuple[object, str, bool]]) -> None:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
-        for source, name, _ in parts:
-            if isinstance(source, _DeflatedPart):
-                info, data = source.finish()
-                add_deflated(package, info, data)
-            else:
-                with open(source, "rb") as handle:
-                    package.writestr(entry(name), handle.read(), compresslevel=COMPRESS_LEVEL)
+class Deflated(Protocol):
+    """A part deflated elsewhere (raw deflate, as a zip entry holds it)."""
+
+    def result(self) -> tuple[bytes, int, int]:
+        """The deflated bytes, the CRC-32 and the size of the text (waiting for them if need be)."""
+
+
+class PackageParts:
+    """The package's parts, by name, before the zip is assembled: XlsxWriter's (in its order),
+    those whose text was replaced, then those added."""
+
+    def __init__(self, written: list[tuple[object, str, bool]]) -> None:
+        self._written = {name: source for source, name, _ in written}
+        self._replaced: dict[str, str] = {}
+        self._added: dict[str, str | Deflated] = {}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._written or name in self._added
+
+    def text(self, name: str) -> str:
+        """The part's XML as it stands (KeyError for a part the package does not have)."""
+        text = self._replaced.get(name, self._added.get(name))
+        if isinstance(text, str):
+            return text
+        source = self._written[name]
+        if isinstance(source, _DeflatedPart):
+            return source.text()
+        with open(source, "rb") as handle:
+            return handle.read().decode("utf-8")
+
+    def put(self, name: str, content: str | Deflated) -> None:
+        """Replace the text of part ``name``, or add the part (its text, or its deflated bytes)."""
+        if name in self._written:
+            if not isinstance(content, str):
+                raise TypeError(f"{name}: a written part is replaced by text")
+            self._replaced[name] = content
+        else:
+            self._added[name] = content
+
+    def write_zip(self, path) -> None:
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+            for name, source in self._written.items():
+                if name in self._replaced:
+                    package.writestr(entry(name), self._replaced[name], compresslevel=COMPRESS_LEVEL)
+                elif isinstance(source, _DeflatedPart):
+                    info, data = source.finish()
+                    add_deflated(package, info, data)
+                else:
+                    with open(source, "rb") as handle:
+                        package.writestr(entry(name), handle.read(), compresslevel=COMPRESS_LEVEL)
+            for name, content in self._added.items():
+                if isinstance(content, str):
+                    package.writestr(entry(name), content, compresslevel=COMPRESS_LEVEL)
+                else:
+                    data, crc, size = content.result()
+                    info = entry(name)
+                    info.CRC, info.compress_size, info.file_size = crc, len(data), size
+                    add_deflated(package, info, io.BytesIO(data))

@@ -1,11 +1,12 @@
 """Native PivotTables, slicers and a timeline: the pivot cache (with its records), the pivot
 table parts, the x14 slicer parts and the x15 timeline parts, added to the package XlsxWriter wrote.
 
-XlsxWriter has no pivot tables, so the finished zip is rewritten once: the parts it wrote are
-copied as they are (still compressed), the few it must know about (content types, the workbook,
-its relationships, the Pivots sheet) are edited, and the pivot parts are added. The layout of
-each pivot (which cells hold which item) is decided by the Pivots sheet writer, which also
-writes the same cells as values, so a viewer that never refreshes a pivot shows the numbers.
+XlsxWriter has no pivot tables, so the pivot parts join the package before its zip is assembled
+(``PackagedWorkbook.before_zip``): the few parts XlsxWriter wrote that must know about them
+(content types, the workbook, its relationships, the Pivots sheet) are edited, and the pivot
+parts are added, the records deflated on a thread of their own while the rest is written. The
+layout of each pivot (which cells hold which item) is decided by the Pivots sheet writer, which
+also writes the same cells as values, so a viewer that never refreshes a pivot shows the numbers.
 
 Attributes Excel relies on (ECMA-376 Part 1, 18.10 PivotTable; MS-XLSX 2.3 for slicers and
 timelines): the cache definition's r:id to its records and recordCount; one cacheField per
@@ -21,16 +22,12 @@ versions and filterType, and its bounds; a defined name per slicer and timeline 
 
 from __future__ import annotations
 
-import io
 import posixpath
 import re
-import struct
 import threading
-import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import ClassVar
 from xml.sax.saxutils import escape, quoteattr
 
@@ -38,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from supportxl.schema import Column
-from supportxl.workbook.package import add_deflated, entry
+from supportxl.workbook.package import PackageParts
 from supportxl.workbook.ranges import area
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -593,68 +590,24 @@ def start_records(pivots: PivotSheet | None) -> DeflatedRecords | None:
     return DeflatedRecords(pivots.cache) if pivots is not None and pivots.layouts else None
 
 
-def add_pivot_parts(path: str | Path, pivots: PivotSheet | None, records: DeflatedRecords | None = None) -> None:
-    """Add the pivot cache, the pivot tables, the slicers and the timeline of ``pivots`` to the
-    workbook XlsxWriter wrote at ``path`` (nothing to do without pivots); ``records`` are the
-    records ``start_records`` began (started here when not given)."""
-    if pivots is None or not pivots.layouts:
-        return
-    records = records or start_records(pivots)
-    path = Path(path)
-    with zipfile.ZipFile(path) as source:
-        names = source.namelist()
-        read = lambda name: source.read(name).decode("utf-8")  # noqa: E731
-        package = _Package(names, read)
-        package.add(pivots)
-        edited = package.edited
-        rebuilt = path.with_name(path.name + ".pivots")
-        try:
-            with open(path, "rb") as raw, zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as target:
-                for info in source.infolist():
-                    if info.filename in edited:
-                        target.writestr(entry(info.filename), edited.pop(info.filename))
-                    else:
-                        _copy_compressed(raw, info, target)
-                for name, data in package.added.items():
-                    target.writestr(entry(name), data)
-                data, crc, size = records.result()
-                info = entry(RECORDS_PART)
-                info.CRC, info.compress_size, info.file_size = crc, len(data), size
-                add_deflated(target, info, io.BytesIO(data))
-            rebuilt.replace(path)
-        finally:
-            rebuilt.unlink(missing_ok=True)
-
-
-def _copy_compressed(raw, info: zipfile.ZipInfo, target: zipfile.ZipFile) -> None:
-    """Copy one entry's compressed bytes as they are (no second compression of the big sheets)."""
-    raw.seek(info.header_offset)
-    header = raw.read(30)
-    name_length, extra_length = struct.unpack("<HH", header[26:30])
-    raw.seek(info.header_offset + 30 + name_length + extra_length)
-    copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-    for attr in ("compress_type", "CRC", "compress_size", "file_size", "external_attr", "create_system"):
-        setattr(copy, attr, getattr(info, attr))
-    add_deflated(target, copy, raw)
+def add_pivot_parts(parts: PackageParts, pivots: PivotSheet, records: DeflatedRecords) -> None:
+    """Add the pivot cache (its records those ``start_records`` began), the pivot tables, the
+    slicers and the timeline of ``pivots`` to the parts XlsxWriter wrote."""
+    _Package(parts).add(pivots, records)
 
 
 class _Package:
-    """The edits of the package's existing parts and its new parts, as text."""
+    """The edits of the package's parts for the pivots, and the pivots' own parts."""
 
-    def __init__(self, names: list[str], read) -> None:
-        self._names = set(names)
-        self._read = read
-        self.edited: dict[str, str] = {}
-        self.added: dict[str, str] = {}
+    def __init__(self, parts: PackageParts) -> None:
+        self._parts = parts
+        self.text = parts.text
 
-    def text(self, name: str) -> str:
-        return self.edited[name] if name in self.edited else self._read(name)
-
-    def add(self, pivots: PivotSheet) -> None:
+    def add(self, pivots: PivotSheet, records: DeflatedRecords) -> None:
         sheet_part, tab_id = self._sheet_part(pivots.sheet)
         cache = pivots.cache
         self._part("xl/pivotCache/pivotCacheDefinition1.xml", "cache", cache_definition_xml(cache))
-        self._declare(RECORDS_PART, "records")  # its bytes come from DeflatedRecords
+        self._declare(RECORDS_PART, "records")
         self._relate("xl/pivotCache/pivotCacheDefinition1.xml", "records", RECORDS_PART)
         cache_rel = self._relate("xl/workbook.xml", "cache", "xl/pivotCache/pivotCacheDefinition1.xml")
         workbook = self.text("xl/workbook.xml")
@@ -670,7 +623,8 @@ class _Package:
         timeline = pivots.timeline if span else None  # a field without dates has nothing to scroll
         if pivots.slicers or timeline:
             workbook = self._add_controls(workbook, pivots, timeline, span, sheet_part, tab_id)
-        self.edited["xl/workbook.xml"] = workbook
+        self._parts.put("xl/workbook.xml", workbook)
+        self._parts.put(RECORDS_PART, records)  # last: the largest, deflated on its own thread
 
     def _add_controls(self, workbook: str, pivots: PivotSheet, timeline: TimelinePlace | None,
                       span: tuple[str, str] | None, sheet_part: str, tab_id: int) -> str:
@@ -714,7 +668,7 @@ class _Package:
                                        "</worksheet>"), f'<drawing r:id="{drawing_rel}"/>')
         for namespace, uri, body in sheet_exts:
             sheet = _add_ext(sheet, "</worksheet>", namespace, uri, body)
-        self.edited[sheet_part] = sheet
+        self._parts.put(sheet_part, sheet)
         defined = "".join(f'<definedName name="{c.cache_name}">#N/A</definedName>' for c in controls)
         if "<definedNames>" in workbook:
             workbook = workbook.replace("</definedNames>", defined + "</definedNames>", 1)
@@ -738,39 +692,33 @@ class _Package:
 
     def _free(self, pattern: str) -> str:
         n = 1
-        while pattern.format(n) in self._names or pattern.format(n) in self.added:
+        while pattern.format(n) in self._parts:
             n += 1
         return pattern.format(n)
 
     def _part(self, name: str, kind: str, xml: str) -> None:
-        self.added[name] = xml
+        self._parts.put(name, xml)
         self._declare(name, kind)
 
     def _declare(self, name: str, kind: str) -> None:
         """The content type of the part ``name``."""
         types = self.text("[Content_Types].xml")
-        self.edited["[Content_Types].xml"] = types.replace(
-            "</Types>", f'<Override PartName="/{name}" ContentType="{CONTENT_TYPES[kind]}"/></Types>')
+        self._parts.put("[Content_Types].xml", types.replace(
+            "</Types>", f'<Override PartName="/{name}" ContentType="{CONTENT_TYPES[kind]}"/></Types>'))
 
     def _relate(self, source: str, kind: str, target: str) -> str:
         """Add a relationship from part ``source`` to part ``target``; returns its id."""
         folder, base = posixpath.split(source)
         rels_name = posixpath.join(folder, "_rels", base + ".rels")
-        if rels_name in self.added:
-            rels = self.added[rels_name]
-        elif rels_name in self._names or rels_name in self.edited:
+        if rels_name in self._parts:
             rels = self.text(rels_name)
         else:
             rels = f'{_DECLARATION}<Relationships xmlns="{PKG_REL_NS}"></Relationships>'
         used = [int(n) for n in re.findall(r'Id="rId(\d+)"', rels)]
         rel_id = f"rId{max(used, default=0) + 1}"
         link = posixpath.relpath(target, folder)
-        rels = rels.replace("</Relationships>", f'<Relationship Id="{rel_id}" Type="{REL_TYPES[kind]}" '
-                                                f'Target="{link}"/></Relationships>')
-        if rels_name in self._names:
-            self.edited[rels_name] = rels
-        else:
-            self.added[rels_name] = rels
+        self._parts.put(rels_name, rels.replace(
+            "</Relationships>", f'<Relationship Id="{rel_id}" Type="{REL_TYPES[kind]}" Target="{link}"/></Relationships>'))
         return rel_id
 
 
