@@ -35,9 +35,12 @@ WORKBOOK_OPTIONS = {
 }
 
 SheetWriter = Callable[[BuildContext, object], object]
-# Every sheet a template may name, in the order they are written: Insights links to grids of
-# the summaries before it, and About lists the warnings of all the others.
+# Every sheet a template may name, in the order they are written (their order in the workbook
+# is _sheet_order's): Insights links to grids of the summaries before it, and About lists the
+# warnings of all the others. Pivots comes first, so that its cache's records are built and
+# deflated on a second thread while the other sheets are written.
 SHEETS: tuple[tuple[str, SheetWriter], ...] = (
+    (pivots.SHEET, pivots.write_pivots),
     ("Dashboard", dashboard.write_dashboard),
     ("Trend", summaries.write_trend),
     ("Channels", summaries.write_channels),
@@ -52,7 +55,6 @@ SHEETS: tuple[tuple[str, SheetWriter], ...] = (
     ("Weekly", operations.write_weekly),
     ("Escalations", escalations.write_escalations),
     ("Plan", write_plan),
-    (pivots.SHEET, pivots.write_pivots),
     ("Insights", insights.write_insights),
     (QUALITY_SHEET, quality.write_quality),
     ("Settings", write_settings),
