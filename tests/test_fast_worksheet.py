@@ -107,3 +107,23 @@ def test_a_tall_table_still_refuses_an_overlap(tmp_path):
     with pytest.raises(OverlappingRange, match=r"Table range 'C400:E410' overlaps previous table range 'A1:D501'"):
         ws.add_table(399, 2, 409, 4, {"name": "B"})
     workbook.close()
+
+
+PREPARED = [
+    "=COUNTIFS(Tickets[Channel],$A5,Tickets[Created],\">=\"&B$3)", "{=MEDIAN(IF(T[X]=1,T[Y]))}",
+    "=XLOOKUP(A1,B:B,C:C)", "=SUM(FILTER(A:A,B:B=1))", "=IFERROR(SORT(A1:A9),0)", "=SINGLE(A1)",
+    "=(INGLE(A1))", "=XINGLE(2)", "=A.XLOOKUP(1)", "=_xlfn.XLOOKUP(1,A:A,B:B)", "=LEN(\"SORT(\")",
+    "=sort(A1:A3)", "=ANCHORARRAY(A1)+1", "=XLOOKUPS(1)", "=MYSORT(1)", "=1+2", "=T.TEST(A:A,B:B,2,1)",
+]
+
+
+@pytest.mark.parametrize("future", [False, True])
+def test_formula_preparation_equals_xlsxwriters(future):
+    """The shortcut around XlsxWriter's newer-function scan prepares every formula as it does."""
+    workbook = xlsxwriter.Workbook(None, {"in_memory": True, "use_future_functions": future})
+    fast, plain = workbook.add_worksheet("F", worksheet_class=FastWorksheet), workbook.add_worksheet("P")
+    for formula in PREPARED:
+        for expand in (False, True):
+            assert fast._prepare_formula(formula, expand) == plain._prepare_formula(formula, expand), formula
+    assert fast._prepare_formula("=XLOOKUP(1)") == "_xlfn.XLOOKUP(1)"  # the scan still runs where it must
+    assert fast._prepare_formula("=(INGLE(A1))") == "_xlfn.SINGLE(A1))"  # XlsxWriter's own quirk, kept

@@ -14,6 +14,9 @@
    stored columns' presence arrays instead of a test of every column of every row.
 4. ``add_table`` registers a tall table's cells for XlsxWriter's overlap check as one
    rectangle instead of one dictionary entry per cell.
+5. Every other formula (the summaries' few thousand) goes through XlsxWriter's scan for
+   dynamic-array functions only when a function name it calls is one the scan changes;
+   each distinct name is put to the scan once.
 The bytes are exactly those XlsxWriter's public methods would produce (tests compare the two):
 format and shared-string indices are assigned in the same order as there.
 
@@ -29,7 +32,9 @@ every row, most of its compressed size.
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -67,6 +72,7 @@ NUMBER, STRING, FORMULA = "number", "string", "formula"
 _CHUNK_ROWS = 4096  # stored rows rendered at a time: fast column-wise, without all the XML in memory
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
+_CALLED_NAME = re.compile(r"[\w.]+(?=\()")  # what comes before each "(": a function's name
 
 
 @dataclass
@@ -118,6 +124,18 @@ class FastWorksheet(Worksheet):
     def compact_cells(self) -> None:
         """Write the stored columns with shared formulas and implicit cell references."""
         self._compact = True
+
+    def _prepare_formula(self, formula, expand_future_functions=False):
+        """XlsxWriter's preparation of ``formula``, skipping its thirty-odd regular expressions
+        when no name called in the formula is one they change (most formulas)."""
+        text = formula[1:] if formula.startswith("{") else formula
+        text = text[1:] if text.startswith("=") else text
+        text = text[:-1] if text.endswith("}") else text
+        if self.use_future_functions or expand_future_functions:
+            return super()._prepare_formula(formula, expand_future_functions)
+        if "_xlfn." in text or all(_unchanged_name(name) for name in _CALLED_NAME.findall(text)):
+            return text
+        return super()._prepare_formula(formula, expand_future_functions)
 
     # ------------------------------------------------------------------ storing columns
     def _store(self, first_row: int, col: int, kind: str, values: np.ndarray | list, cached: list | None,
@@ -451,6 +469,23 @@ class FastWorksheet(Worksheet):
             self.fh.write(f"{head}><f>{_escaped(cell.formula)}</f><v>{cell.value}</v></c>")
         else:
             super()._write_cell(row, col, cell)
+
+
+@functools.lru_cache(maxsize=4096)
+def _unchanged_name(name: str) -> bool:
+    """Whether XlsxWriter's preparation (without its newer-function option) leaves a call of
+    ``name`` as it is, wherever the call stands: each of its patterns is a word-bounded name
+    followed by "(", except SINGLE's, which takes any character before "INGLE(" (so a name
+    ending in INGLE is never taken as unchanged)."""
+    call = name + "("
+    return not name.endswith("INGLE") and Worksheet._prepare_formula(_PLAIN_SHEET, call) == call
+
+
+class _PlainSheet:
+    use_future_functions = False  # all the preparation reads of its worksheet
+
+
+_PLAIN_SHEET = _PlainSheet()
 
 
 def _cells_by_value(values: np.ndarray, kind: str, style: str) -> list[str]:
