@@ -48,6 +48,7 @@ class Evaluator:
         self._groups: dict[tuple, _Groups] = {}
         self._totals: dict[tuple, np.ndarray] = {}
         self._rows: dict[Measure, np.ndarray] = {}
+        self._factorized: dict[str, tuple[np.ndarray, pd.Index]] = {}
 
     def value(self, kpi: Kpi, criteria: Sequence[Criterion] = ()) -> Value:
         """``kpi`` over the tickets matching every criterion."""
@@ -87,7 +88,7 @@ class Evaluator:
                 codes = np.where(inside, 0, -1).astype(np.int8)
                 self._groups[cache_key] = _Groups(codes, {(): 0}, 1)
             else:
-                parts = [pd.factorize(frame[k], use_na_sentinel=True) for k in keys]
+                parts = [self._codes(k) for k in keys]
                 inside &= np.all([codes >= 0 for codes, _ in parts], axis=0)
                 shape = tuple(max(len(uniques), 1) for _, uniques in parts)
                 flat = np.ravel_multi_index([np.where(inside, c, 0) for c, _ in parts], shape)
@@ -99,6 +100,12 @@ class Evaluator:
                          for number, position in enumerate(positions)}
                 self._groups[cache_key] = _Groups(row_codes, index, len(present))
         return self._groups[cache_key]
+
+    def _codes(self, key: str) -> tuple[np.ndarray, pd.Index]:
+        """Column ``key`` factorised (-1 for a missing value), once per column."""
+        if key not in self._factorized:
+            self._factorized[key] = pd.factorize(self.frame[key], use_na_sentinel=True)
+        return self._factorized[key]
 
     def _measure(self, measure: Measure, groups: _Groups, group: int) -> Value:
         if isinstance(measure, (Count, Sum)):
