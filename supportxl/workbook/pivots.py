@@ -287,39 +287,51 @@ def cache_records_xml(cache: PivotCache) -> bytes:
 
 
 def cache_records_chunks(cache: PivotCache) -> Iterator[bytes]:
-    """The records part in pieces, so a million rows never sit in memory as one text. Built
-    column by column: each distinct value of a field is formatted once, and the <r> tags ride
-    on the first and last field's elements."""
+    """The records part in pieces of RECORDS_PER_CHUNK rows, so a million rows never sit in
+    memory as one text nor as one text per value. Built column by column: in each piece, each
+    distinct value of a field is formatted once, and the <r> tags ride on the first and last
+    field's elements."""
     fields = [f for f in cache.fields if f.grouping != "years"]  # a grouping has no values of its own
-    columns = []
-    for j, f in enumerate(fields):
-        tags, codes = _record_tags(f)
-        if j == 0:
-            tags = ["<r>" + tag for tag in tags]
-        if j == len(fields) - 1:
-            tags = [tag + "</r>" for tag in tags]
-        columns.append((np.array(tags, dtype=object), codes))
+    columns = [_RecordColumn(f, first=j == 0, last=j == len(fields) - 1) for j, f in enumerate(fields)]
     yield (f'{_DECLARATION}<pivotCacheRecords xmlns="{MAIN_NS}" xmlns:r="{REL_NS}" '
            f'count="{cache.records}">').encode("utf-8")
     for start in range(0, cache.records, RECORDS_PER_CHUNK):
         rows = slice(start, start + RECORDS_PER_CHUNK)
-        grid = np.column_stack([tags[codes[rows]] for tags, codes in columns])
+        grid = np.column_stack([column.tags(rows) for column in columns])
         yield "".join(grid.ravel().tolist()).encode("utf-8")
     yield b"</pivotCacheRecords>"
 
 
-def _record_tags(f: CacheField) -> tuple[list[str], np.ndarray]:
-    """The distinct record elements of one field, and per record the index of its own."""
-    if f.items is not None:
-        return [f'<x v="{i}"/>' for i in range(f.item_count)], f.item_codes()
-    codes, unique = pd.factorize(f.values, use_na_sentinel=True)
-    if f.kind == "date":
-        texts = [f'<d v="{d}"/>' for d in _dates(unique).tolist()]
-    elif _whole(unique):
-        texts = [f'<n v="{n}"/>' for n in unique.astype(np.int64).tolist()]
-    else:
-        texts = [f'<n v="{n!r}"/>' for n in unique.tolist()]
-    return texts + ["<m/>"], codes  # code -1 (the last tag): an empty cell
+class _RecordColumn:
+    """One field's record elements: the index of its item (<x>), or its value (<n>, <d>; <m/>
+    for an empty cell), wrapped in the record's <r> tags as the first or last field."""
+
+    def __init__(self, f: CacheField, *, first: bool, last: bool) -> None:
+        self._wrap = ("<r>" if first else "", "</r>" if last else "")
+        self._field = f
+        if f.items is not None:
+            self._items = self._wrapped([f'<x v="{i}"/>' for i in range(f.item_count)])
+            self._codes = f.item_codes()
+        else:
+            present = f.values[~np.isnan(f.values)]
+            self._whole = f.kind != "date" and _whole(present)  # then written without a fraction
+
+    def _wrapped(self, tags: list[str]) -> np.ndarray:
+        before, after = self._wrap
+        return np.array([before + tag + after for tag in tags] if before or after else tags, dtype=object)
+
+    def tags(self, rows: slice) -> np.ndarray:
+        """The elements of the records in ``rows``."""
+        if self._field.items is not None:
+            return self._items[self._codes[rows]]
+        codes, unique = pd.factorize(self._field.values[rows], use_na_sentinel=True)
+        if self._field.kind == "date":
+            texts = [f'<d v="{d}"/>' for d in _dates(unique).tolist()]
+        elif self._whole:
+            texts = [f'<n v="{n}"/>' for n in unique.astype(np.int64).tolist()]
+        else:
+            texts = [f'<n v="{n!r}"/>' for n in unique.tolist()]
+        return self._wrapped(texts + ["<m/>"])[codes]  # code -1 (the last tag): an empty cell
 
 
 # --- pivot tables ----------------------------------------------------------------------
