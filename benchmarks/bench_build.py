@@ -33,9 +33,10 @@ How to run
     scenario's 18 %: at 18 % a million tickets make 1.6 million escalation events, more rows
     than an Excel sheet holds, which the builder refuses with a clear error.
 
-Targets (issue 14)
+Targets (issue 14; the Pivots sheet's, issue 15)
     * 50,000 tickets: the whole workbook in <= 0.3x the time of pandas-xlsxwriter's raw table,
-      and a file of <= 8 MB;
+      and a file of <= 8 MB; the Pivots sheet adding less than 15 % to the build time
+      (ours against ours-no-pivots);
     * 1,000,000 tickets: the whole workbook in <= 90 s and <= 4 GB, the executive one in <= 30 s.
 
 The script prints a table, the ratios and MET / NOT MET for the targets that apply to the
@@ -67,6 +68,7 @@ LARGE = 200_000  # above: only ours, executive and the reference by default
 LARGE_CASES = ("ours", "executive", REFERENCE)
 LOW_ESCALATION_ABOVE, LOW_ESCALATION_RATE = 500_000, 0.10
 RATIO_TARGET, SIZE_TARGET_MB = 0.3, 8.0
+PIVOTS_GROWTH_TARGET = 0.15  # issue 15: what the Pivots sheet may add to the 50,000-ticket build
 MILLION_SECONDS, MILLION_MIB, EXECUTIVE_MILLION_SECONDS = 90.0, 4096.0, 30.0
 
 
@@ -166,10 +168,15 @@ def _targets(results: dict[str, dict | None], tickets: int) -> list[tuple[str, b
     ours, executive, reference = done("ours"), done("executive"), done(REFERENCE)
     if tickets == 50_000:
         ratio = ours["seconds"] / reference["seconds"] if ours and reference else None
+        no_pivots = done("ours-no-pivots")
+        growth = ours["seconds"] / no_pivots["seconds"] - 1 if ours and no_pivots else None
         return [(f"whole workbook <= {RATIO_TARGET}x {REFERENCE}'s raw table",
                  None if ratio is None else ratio <= RATIO_TARGET),
                 (f"whole workbook <= {SIZE_TARGET_MB:g} MB",
-                 None if ours is None else ours["bytes"] / 1e6 <= SIZE_TARGET_MB)]
+                 None if ours is None else ours["bytes"] / 1e6 <= SIZE_TARGET_MB),
+                (f"the Pivots sheet adds < {PIVOTS_GROWTH_TARGET:.0%} to the build"
+                 + ("" if growth is None else f" (it adds {growth:.0%})"),
+                 None if growth is None else growth < PIVOTS_GROWTH_TARGET)]
     if tickets == 1_000_000:
         return [(f"whole workbook <= {MILLION_SECONDS:g} s", None if ours is None else ours["seconds"] <= MILLION_SECONDS),
                 (f"whole workbook <= {MILLION_MIB / 1024:g} GB peak memory",
