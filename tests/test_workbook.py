@@ -12,7 +12,7 @@ from supportxl.errors import SupportxlError
 from supportxl.template import load_template
 from supportxl.workbook.builder import build_workbook
 from supportxl.workbook.catalogue import SHEET_NAMES
-from supportxl.workbook.sheets.data import clean_text
+from supportxl.workbook.sheets.data import clean_text, clean_value
 
 from conftest import load_book as load
 
@@ -206,6 +206,16 @@ def test_clean_text_counts_every_truncated_cell_and_keeps_blanks_blank(mixed):
         ["7"] if mixed else [])
     assert warnings == ["Tickets!Subject: 3 text value(s) longer than Excel's 32,767 characters per cell "
                         "were truncated."]
+
+
+@pytest.mark.parametrize("text", ["y" * 33_000 + "\x07", "a\x07b\x1f", "plain", ""])
+def test_clean_value_cleans_one_text_as_clean_text_cleans_a_column(text):
+    one: list[str] = []
+    column: list[str] = []
+    assert clean_value(text, "Channels", one) == clean_text(pd.Series([text]), "Channels", column)[0]
+    assert one == column
+    assert one == (["Channels: 1 text value(s) longer than Excel's 32,767 characters per cell were truncated."]
+                   if len(text) > 32_767 else [])
 
 
 def test_too_many_rows_is_a_clear_error_and_no_file(small_dataset, tmp_path, monkeypatch):

@@ -16,7 +16,7 @@ from xlsxwriter.worksheet import Worksheet
 from supportxl.metrics.kpis import Criterion, Kpi, equals, kpi
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.ranges import area, cell, on_sheet
-from supportxl.workbook.sheets.data import clean_text, excel_serial
+from supportxl.workbook.sheets.data import clean_value, excel_serial
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def write_label(ctx: BuildContext, ws: Worksheet, row: int, col: int, value: Any
     if dim_fmt == "month":
         ws.write_number(row, col, excel_serial(pd.Timestamp(value)), fmt)
     elif isinstance(value, str):
-        ws.write_string(row, col, clean_text(pd.Series([value]), ws.get_name(), ctx.warnings)[0], fmt)
+        ws.write_string(row, col, clean_value(value, ws.get_name(), ctx.warnings), fmt)
     else:
         ws.write_number(row, col, float(value), fmt)
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pandas as pd
 
 from supportxl.fileio import atomic_write
 from supportxl.metrics.kpis import Criterion, kpi
 from supportxl.model import ReportModel
 from supportxl.workbook.builder import WORKBOOK_OPTIONS, print_setup
 from supportxl.workbook.package import PackagedWorkbook
-from supportxl.workbook.sheets.data import clean_text
+from supportxl.workbook.sheets.data import clean_value
 from supportxl.workbook.theme import Formats
 
 INDEX_KPIS = ("tickets", "frt_median", "ttr_median", "resolution_compliance", "csat", "escalation_rate",
@@ -49,7 +48,7 @@ def write_index(model: ReportModel, by: str, column: str, slices: list[tuple[str
         rows.append(("All", None, []))
         for i, (value, link, part) in enumerate(rows, start=top + 1):
             style = "total" if link is None else "plain"
-            ws.write_string(i, 0, clean_text(pd.Series([value]), "Index", [])[0], f.get(style))
+            ws.write_string(i, 0, clean_value(value, "Index", []), f.get(style))
             if link is None:
                 ws.write_blank(i, 1, None, f.get(style))
             else:

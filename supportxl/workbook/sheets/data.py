@@ -44,6 +44,15 @@ def clean_text(values: pd.Series, where: str, warnings: list[str]) -> np.ndarray
     return _clean(values.fillna("").astype(str), where, warnings)
 
 
+def clean_value(text: str, where: str, warnings: list[str]) -> str:
+    """One user text made safe to store, as ``clean_text`` makes a column's."""
+    text = _CONTROL.sub("", text)
+    if len(text) > MAX_CELL_CHARS:
+        _warn_truncated(where, 1, warnings)
+        text = text[:MAX_CELL_CHARS]
+    return text
+
+
 def _clean(text: pd.Series, where: str, warnings: list[str], counts: np.ndarray | None = None) -> np.ndarray:
     """``text`` without control characters and within the cell limit; ``counts``: how many cells
     hold each value (one each by default), for the warning."""
@@ -51,11 +60,15 @@ def _clean(text: pd.Series, where: str, warnings: list[str], counts: np.ndarray 
         text = text.str.replace(_CONTROL, "", regex=True)
     too_long = text.str.len() > MAX_CELL_CHARS
     if too_long.any():
-        cells = int(too_long.sum()) if counts is None else int(counts[too_long.to_numpy()].sum())
-        warnings.append(f"{where}: {cells:,} text value(s) longer than Excel's "
-                        f"{MAX_CELL_CHARS:,} characters per cell were truncated.")
+        _warn_truncated(where, int(too_long.sum()) if counts is None else int(counts[too_long.to_numpy()].sum()),
+                        warnings)
         text = text.str.slice(0, MAX_CELL_CHARS)
     return text.to_numpy(dtype=object)
+
+
+def _warn_truncated(where: str, cells: int, warnings: list[str]) -> None:
+    warnings.append(f"{where}: {cells:,} text value(s) longer than Excel's "
+                    f"{MAX_CELL_CHARS:,} characters per cell were truncated.")
 
 
 def check_rows(sheet: str, rows: int) -> None:
