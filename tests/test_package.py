@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import io
 import zipfile
+import zlib
 
 import pytest
 import xlsxwriter
@@ -68,3 +69,51 @@ def test_a_failing_part_stops_the_package_and_leaves_no_temporary_file(tmp_path,
     with pytest.raises(FileCreateError, match="No space left on device"):  # XlsxWriter wraps the OSError
         workbook.close()
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+class _Ready:
+    """A part deflated beforehand, as the pivot records are."""
+
+    def __init__(self, text: bytes) -> None:
+        deflate = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+        self._done = (deflate.compress(text) + deflate.flush(), zlib.crc32(text), len(text))
+
+    def result(self):
+        return self._done
+
+
+def test_parts_added_and_replaced_before_the_zip_is_assembled(tmp_path, monkeypatch):
+    monkeypatch.setattr(package, "_CHUNK_CHARS", 4096)  # the sheet read back from several chunks
+    stock = tmp_path / "stock.xlsx"
+    workbook = xlsxwriter.Workbook(str(stock))
+    fill(workbook)
+    workbook.close()
+    with zipfile.ZipFile(stock) as b:
+        sheet = b.read("xl/worksheets/sheet1.xml").decode("utf-8")
+        order = b.namelist()
+    seen = {}
+
+    def finish(parts: package.PackageParts) -> None:
+        seen["sheet"] = parts.text("xl/worksheets/sheet1.xml")
+        seen["has"] = ("xl/workbook.xml" in parts, "xl/extra.xml" in parts)
+        parts.put("xl/workbook.xml", parts.text("xl/workbook.xml").replace("</workbook>", "<!--x--></workbook>"))
+        parts.put("xl/extra.xml", "<extra/>")
+        parts.put("xl/ready.xml", _Ready(b"<ready>" + b"r" * 50_000 + b"</ready>"))
+        seen["after"] = ("xl/extra.xml" in parts, parts.text("xl/extra.xml"))
+        with pytest.raises(TypeError, match="xl/styles.xml: a written part is replaced by text"):
+            parts.put("xl/styles.xml", _Ready(b""))
+
+    ours = tmp_path / "ours.xlsx"
+    workbook = PackagedWorkbook(str(ours))
+    fill(workbook)
+    workbook.before_zip(finish)
+    workbook.close()
+    assert seen == {"sheet": sheet, "has": (True, False), "after": (True, "<extra/>")}
+    with zipfile.ZipFile(ours) as a, zipfile.ZipFile(stock) as b:
+        assert a.testzip() is None
+        assert a.namelist() == order + ["xl/extra.xml", "xl/ready.xml"]  # written parts in place, then added
+        assert a.read("xl/workbook.xml") == b.read("xl/workbook.xml").replace(b"</workbook>", b"<!--x--></workbook>")
+        assert a.read("xl/ready.xml") == b"<ready>" + b"r" * 50_000 + b"</ready>"
+        assert all(a.read(name) == b.read(name) for name in order if name != "xl/workbook.xml")
+        assert {(i.date_time, i.external_attr, i.create_system) for i in a.infolist()} == {
+            (ENTRY_DATE, ENTRY_ATTRIBUTES, 3)}
