@@ -39,6 +39,17 @@ class _Groups:
     size: int
 
 
+def _distinct(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for integers in [0, size), counted in one
+    pass instead of sorted where the range is small beside the values."""
+    if size > 4 * len(values) + 65_536:
+        return np.unique(values, return_inverse=True)
+    present = np.flatnonzero(np.bincount(values, minlength=size))
+    number = np.zeros(size, dtype=np.int64)
+    number[present] = np.arange(len(present))
+    return present, number[values]
+
+
 class Evaluator:
     """KPI values over slices of one ticket table, by vectorised group-bys with caching."""
 
@@ -92,7 +103,7 @@ class Evaluator:
                 inside &= np.all([codes >= 0 for codes, _ in parts], axis=0)
                 shape = tuple(max(len(uniques), 1) for _, uniques in parts)
                 flat = np.ravel_multi_index([np.where(inside, c, 0) for c, _ in parts], shape)
-                present, codes = np.unique(flat[inside], return_inverse=True)
+                present, codes = _distinct(flat[inside], int(np.prod(shape)))
                 row_codes = np.full(len(frame), -1, dtype=np.int32 if len(present) < 2**31 else np.int64)
                 row_codes[inside] = codes
                 positions = zip(*np.unravel_index(present, shape))

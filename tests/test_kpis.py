@@ -8,7 +8,7 @@ import pytest
 
 from supportxl.metrics.derive import derive_tickets
 from supportxl.metrics.kpis import CATALOGUE, Policy, compare, equals, kpi, selected
-from supportxl.model import Evaluator
+from supportxl.model import Evaluator, _distinct
 from supportxl.template import load_template
 
 TEMPLATE = load_template()
@@ -125,3 +125,12 @@ def test_text_criteria_with_wildcards_are_escaped():
     assert tricky.countifs == '"="&SUBSTITUTE(SUBSTITUTE(SUBSTITUTE($A5,"~","~~"),"*","~*"),"?","~?")'
     leading = equals("agent", "$A5", "<none>", texts=("<none>",))
     assert leading.countifs.startswith('"="&')
+
+
+@pytest.mark.parametrize("size, count", [(1, 0), (1, 5), (10, 1_000), (5_000, 3), (10**7, 100), (300, 200_000)])
+def test_distinct_group_numbers_equal_numpys_unique(size, count):
+    values = np.random.default_rng(size + count).integers(0, size, count)
+    present, codes = _distinct(values, size)
+    expected_present, expected_codes = np.unique(values, return_inverse=True)
+    assert present.tolist() == expected_present.tolist()
+    assert codes.tolist() == expected_codes.tolist()
