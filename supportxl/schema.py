@@ -179,6 +179,9 @@ TICKET_SHEET_COLUMNS: tuple[Column, ...] = (
     Column("breach_cost", "Breach cost (est.)", "currency", 11, formula=True),
     # Share of the resolution target an open ticket has used at the as-of time (blank when resolved).
     Column("sla_used", "SLA used", "percent", 9, formula=True),
+    # How far the Dashboard's filters let the ticket through (only with a Dashboard): 2 into the
+    # selection, 1 through the channel, priority and team filters but not the period, 0 not.
+    Column("dashboard_selection", "Dashboard selection", "int", 11, formula=True),
 )
 BUSINESS_HOUR_KEYS = ("frt_business_hours", "ttr_business_hours")
 TICKET_COLUMN_BY_KEY = {c.key: c for c in TICKET_SHEET_COLUMNS}
@@ -211,8 +214,10 @@ def event_column(key: str) -> Column:
     return EVENT_COLUMN_BY_KEY[key]
 
 
-def ticket_columns(business_hours: bool, classified: bool = False) -> tuple[Column, ...]:
+def ticket_columns(business_hours: bool, classified: bool = False, dashboard: bool = False) -> tuple[Column, ...]:
     """The Tickets sheet's columns; the business-hour durations only when a calendar is set,
-    the issue-type rule only when the import classified untyped tickets."""
+    the issue-type rule only when the import classified untyped tickets, the Dashboard
+    selection only in a workbook with a Dashboard."""
     return tuple(c for c in TICKET_SHEET_COLUMNS if (business_hours or c.key not in BUSINESS_HOUR_KEYS)
-                 and (classified or c.key != "issue_type_rule"))
+                 and (classified or c.key != "issue_type_rule")
+                 and (dashboard or c.key != "dashboard_selection"))

@@ -68,7 +68,7 @@ def _text(value):
 def test_the_tickets_sheet_shares_its_formulas_and_leaves_out_references(workbooks):
     compact, previous = sheet_xml(workbooks[0]), sheet_xml(workbooks[1])
     masters = re.findall(r'<c r="([A-Z]+)2" s="\d+"><f t="shared" ref="([A-Z]+\d+:[A-Z]+\d+)" si="(\d+)">', compact)
-    columns = ticket_columns(business_hours=False)
+    columns = ticket_columns(business_hours=False, dashboard=True)
     letters = [column_letter(i) for i, c in enumerate(columns) if c.formula]  # every per-row formula
     assert len(letters) >= 6
     assert masters == [(col, f"{col}2:{col}301", str(si)) for si, col in enumerate(letters)]
@@ -90,7 +90,7 @@ def test_every_cell_keeps_its_formula_and_value(workbooks):
         assert len(after) > 20_000
         assert after == before
     tickets = load_book(compact)["Tickets"]
-    target = column_letter([c.key for c in ticket_columns(business_hours=False)].index("resolution_target"))
+    target = column_letter([c.key for c in ticket_columns(business_hours=False, dashboard=True)].index("resolution_target"))
     assert tickets[f"{target}301"].value == '=IFERROR(INDEX(SLA[Resolution target (h)],MATCH($F301,SLA[Priority],0)),"")'
 
 
@@ -106,7 +106,7 @@ def test_libreoffice_reads_every_formula_and_recalculates_the_cached_values(work
     assert comparison.formula_cells == len(formulas)
     saved = load_book(recalculated)["Tickets"]
     tickets = {ref: formula for (sheet, ref), formula in formulas.items() if sheet == "Tickets"}
-    assert len(tickets) == sum(c.formula for c in ticket_columns(business_hours=False)) * 300
+    assert len(tickets) == sum(c.formula for c in ticket_columns(business_hours=False, dashboard=True)) * 300
     assert {ref: saved[ref].value for ref in tickets} == tickets
     assert saved["E300"].value == load_book(previous)["Tickets"]["E300"].value  # implicit references placed right
 

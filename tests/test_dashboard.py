@@ -9,6 +9,7 @@ import zipfile
 
 import pandas as pd
 import pytest
+from openpyxl.utils import get_column_letter
 
 from supportxl.metrics.derive import derive_tickets
 from supportxl.metrics.kpis import kpi
@@ -50,11 +51,31 @@ def test_cards_show_kpis_with_cached_values_of_all(book, values, small_dataset):
         assert ws.cell(row - 1, col).value == kpi(key).name
         formula = ws[ref].value
         text = formula.text if hasattr(formula, "text") else formula
-        assert "Tickets[Channel],IF($E$5=\"(All)\",\"*\",$E$5)" in text or "$E$5=\"(All)\"" in text
+        # Every filter is read through the Tickets table's selection column, tested once per ticket.
+        assert "Tickets[Dashboard selection]" in text
+        assert "Tickets[Channel]" not in text and "Dashboard!" not in text and '"*"' not in text
         expected = kpi_value(key, frame, template)
         assert wv[ref].value == pytest.approx(expected), key
     assert wv["A9"].value == "No target set"
     assert wv["J9"].value.startswith("Target 80.0%  ")
+
+
+def test_the_tickets_table_tests_the_filters_once_per_ticket(book, values):
+    tickets, cached = book["Tickets"], values["Tickets"]
+    headers = [c.value for c in tickets[1]]
+    assert headers[-1] == "Dashboard selection"
+    letter = {h: get_column_letter(i) for i, h in enumerate(headers, start=1)}
+    channel, priority, team, month = (letter[h] for h in ("Channel", "Priority", "Team", "Month"))
+    assert tickets[f"{letter['Dashboard selection']}37"].value == (
+        f'=IF(AND(OR(Filter_channel="(All)",${channel}37=Filter_channel&""),'
+        f'OR(Filter_priority="(All)",${priority}37=Filter_priority&""),'
+        f'OR(Filter_team="(All)",${team}37=Filter_team&"")),'
+        f"IF(AND(${month}37>=PeriodFromMonth,${month}37<=PeriodToMonth),2,1),0)")
+    column = [row[0].value for row in cached.iter_rows(min_row=2, min_col=len(headers), max_col=len(headers))]
+    assert len(column) == tickets.max_row - 1 and set(column) == {2}  # under "(All)" every ticket is in
+    names = book.defined_names
+    assert (names["PeriodFromMonth"].attr_text, names["PeriodToMonth"].attr_text) == ("Lists!$G$2", "Lists!$H$2")
+    assert (book["Lists"]["G1"].value, book["Lists"]["H1"].value) == ("From month", "To month")
 
 
 def test_cards_and_filters_have_defined_names(book):

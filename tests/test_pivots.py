@@ -220,7 +220,7 @@ def test_cache_fields_and_records_are_the_tickets_table(small_workbook, small_da
     parts = pivot_parts(small_workbook)
     definition = parts["xl/pivotCache/pivotCacheDefinition1.xml"]
     records = parts["xl/pivotCache/pivotCacheRecords1.xml"]
-    headers = [c.header for c in ticket_columns(False)]
+    headers = [c.header for c in ticket_columns(False, dashboard=True)]
     fields = definition.findall("m:cacheFields/m:cacheField", NS)
     assert [f.get("name") for f in fields] == headers + ["Years"]
     rows = len(small_dataset.tickets)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from supportxl.dataset import STATED_BUSINESS_HOURS, STATED_WAITS, WORK_HOURS, Dataset
 from supportxl.metrics.calendar import BusinessCalendar, business_hours
+from supportxl.metrics.kpis import IN_SELECTION, SELECTION_KEY
 from supportxl.schema import AGENT_WAIT_STATUS, CLOSED_STATUSES, ON_HOLD_STATUS, UNKNOWN, WEEKDAY_LABELS
 
 if TYPE_CHECKING:
@@ -144,6 +145,8 @@ def _ticket_frame(dataset: Dataset, template: ReportTemplate) -> pd.DataFrame:
     # The Tickets sheet's formula divides the same two cells, so the cached value is its result.
     frame["sla_used"] = np.where(~resolved & frame["resolution_target"].notna(),
                                  frame["resolution_clock"] / frame["resolution_target"], np.nan)
+    # The Dashboard's filters read "(All)" in the file as written: every ticket is in the selection.
+    frame[SELECTION_KEY] = np.full(len(frame), IN_SELECTION, dtype=np.int64)
     return frame
 
 

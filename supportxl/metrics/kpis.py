@@ -30,6 +30,9 @@ CSAT_GOOD_NAME = "CsatGood"  # defined name of the CSAT threshold cell on Settin
 AS_OF_NAME = "ReportAsOf"  # defined name of the as-of cell on Settings
 BREACH_HOURS_CAP_NAME = "BreachHoursCap"  # defined name of the cap on charged hours over target
 MATURITY_NAME = "MaturityDays"  # defined name: days after its end before a month counts as complete
+FILTER_NAME = "Filter_{}"  # defined names of the Dashboard's drop-down filter cells: Filter_channel, ...
+# Defined names of the first and last month the Dashboard's period filter lets through (helper cells).
+PERIOD_FROM_NAME, PERIOD_TO_NAME = "PeriodFromMonth", "PeriodToMonth"
 Value = float | int | str | None
 NOT_AVAILABLE = "n/a"
 
@@ -130,6 +133,38 @@ def selected(key: str, ref: str, value: str, all_label: str = "(All)", *,
     if value == all_label:
         return Criterion(key, countifs, array, "all", None, ref, True)
     return Criterion(key, countifs, array, "==", value, ref, True)
+
+
+# --- the Dashboard's selection, tested once per ticket ---------------------------------
+#
+# The Tickets column "Dashboard selection" tests every Dashboard filter (period, channel,
+# priority, team; each a value or "(All)") once per ticket, so a Dashboard formula reads one
+# criterion on it instead of five: a filter left at "(All)" was a "*" criterion, which makes the
+# spreadsheet engine pattern-match every row in every formula.
+
+SELECTION_KEY = "dashboard_selection"
+IN_SELECTION, IN_FILTERS = 2, 1  # its values; 0: outside the channel, priority or team filter
+SELECTION_FILTERS = ("channel", "priority", "team")
+
+
+def selection_formula(cell: Callable[[str], str], all_label: str = "(All)") -> str:
+    """The selection column's formula (without '='); ``cell(key)`` is the row's cell of a Tickets
+    column. A choice is compared as text, as the Tickets cells hold it (a drop-down may enter a
+    number-like value as a number); ``=`` ignores case, as COUNTIFS does."""
+    filters = ",".join(f'OR({name}="{all_label}",{cell(key)}={name}&"")'
+                       for name, key in ((FILTER_NAME.format(key), key) for key in SELECTION_FILTERS))
+    month = cell("month")
+    return (f"IF(AND({filters}),IF(AND({month}>={PERIOD_FROM_NAME},{month}<={PERIOD_TO_NAME}),"
+            f"{IN_SELECTION},{IN_FILTERS}),0)")
+
+
+def in_selection(*, period: bool = True) -> Criterion:
+    """The tickets the Dashboard's filters let through (``period=False``: all but the period
+    filter), from the selection column."""
+    ref = column(SELECTION_KEY).ref
+    if period:
+        return Criterion(SELECTION_KEY, str(IN_SELECTION), f"({ref}={IN_SELECTION})", "==", IN_SELECTION)
+    return Criterion(SELECTION_KEY, f'">={IN_FILTERS}"', f"({ref}>={IN_FILTERS})", ">=", IN_FILTERS)
 
 
 def mask_of(frame: pd.DataFrame, criteria: Sequence[Criterion]) -> np.ndarray:

@@ -14,8 +14,9 @@ import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
 from supportxl.metrics.cube import cube_column
-from supportxl.metrics.kpis import (AS_OF_NAME, KPIS, MATURITY_NAME, RATED_TICKETS, RESOLVED_TICKETS, Criterion,
-                                    Kpi, Single, compare, kpi, selected)
+from supportxl.metrics.kpis import (AS_OF_NAME, FILTER_NAME, KPIS, MATURITY_NAME, PERIOD_FROM_NAME, PERIOD_TO_NAME,
+                                    RATED_TICKETS, RESOLVED_TICKETS, Criterion, Kpi, Single, compare, in_selection,
+                                    kpi, selected)
 from supportxl.metrics.periods import MONTH, QUARTER, YEAR, Period, key_formula, period_options, short_formula
 from supportxl.model import last_complete_month
 from supportxl.schema import EVENT_COLUMN_BY_KEY, PRIORITIES, column
@@ -41,9 +42,8 @@ HELPERS = ("Months", "From month", "To month", "Period key", "Focus from", "Focu
            "Previous to", "Previous key", "Previous name", "Previous in data", "Comparison", "Backlog at")
 BACKLOG_EPSILON = pd.Timedelta(seconds=1)  # "open at the as-of time" counts what happened at it
 # Defined names that let readers (e-mail summaries, scripts) find a card's value or a
-# filter cell without knowing the layout: Card_tickets, Card_csat, ...; Filter_period, ...
+# filter cell (FILTER_NAME) without knowing the layout: Card_tickets, Card_csat, ...; Filter_period, ...
 CARD_NAME = "Card_{}"
-FILTER_NAME = "Filter_{}"
 FAR_PAST, FAR_FUTURE = pd.Timestamp("1900-01-01"), pd.Timestamp("2200-01-01")
 MAX_DATE_SERIAL = 2_958_465  # 9999-12-31
 CHART_KPIS = ("tickets", "resolution_breach_rate", "csat")  # monthly columns the charts draw
@@ -67,14 +67,22 @@ class Filters:
     first_month: pd.Timestamp  # the data's first month: a previous period before it is not compared
     backlog_moment: pd.Timestamp  # when the Backlog card counts open tickets under "(All)"
     options: dict[str, tuple] = field(default_factory=dict)  # each filter's values
+    per_ticket: bool = True  # the Tickets table tests the filters once per ticket (its selection column)
 
     def dimensions(self) -> list[Criterion]:
-        """The channel, priority and team filters."""
+        """The channel, priority and team filters, each on its own column."""
         return [selected(key, getattr(self, key), ALL, texts=self.options.get(key, ()))
                 for key in ("channel", "priority", "team")]
 
     def criteria(self, *, months: bool = True) -> list[Criterion]:
         """The tickets every filter lets through (``months=False``: all but the period)."""
+        if self.per_ticket:
+            return [in_selection(period=months)]
+        return self.by_column(months=months)
+
+    def by_column(self, *, months: bool = True) -> list[Criterion]:
+        """The same tickets as ``criteria``, one criterion per filter on its own column: for a
+        table without the selection column (the escalation log, a compact workbook's cube)."""
         if not months:
             return self.dimensions()
         return [*self._bounds("From month", "To month", "Period key", FAR_PAST, FAR_FUTURE), *self.dimensions()]
@@ -83,8 +91,8 @@ class Filters:
         """The tickets of the period the change compares (or of the one before it)."""
         period = self.focus.previous if previous else self.focus
         side = "Previous" if previous else "Focus"
-        return [*self._bounds(f"{side} from", f"{side} to", f"{side} key", period.start, period.last_month),
-                *self.dimensions()]
+        bounds = self._bounds(f"{side} from", f"{side} to", f"{side} key", period.start, period.last_month)
+        return [*bounds, *self.criteria(months=False)]
 
     def _bounds(self, first: str, last: str, key: str, start: pd.Timestamp, end: pd.Timestamp) -> list[Criterion]:
         """The months from the helper cell ``first`` to ``last``, in the period keyed by ``key``."""
@@ -162,7 +170,8 @@ def _filters(ctx: BuildContext, ws: Worksheet, lists: Worksheet) -> Filters:
     complete = last_complete_month(ctx.as_of, ctx.template.maturity_days)
     return Filters(*(on_sheet(sheet, refs[label]) for label in ("Period", "Channel", "Priority", "Team")),
                    helpers, Period(complete, MONTH), months[0], ctx.as_of + BACKLOG_EPSILON,
-                   {key.lower(): tuple(v for v in values_ if v != ALL) for key, values_ in options.items()})
+                   {key.lower(): tuple(v for v in values_ if v != ALL) for key, values_ in options.items()},
+                   per_ticket=not ctx.compact)
 
 
 def _period_helpers(ctx: BuildContext, lists: Worksheet, sel: str, first_month: pd.Timestamp) -> dict[str, str]:
@@ -211,6 +220,8 @@ def _period_helpers(ctx: BuildContext, lists: Worksheet, sel: str, first_month: 
         value = values[label]
         fmt = f.get("plain", "datetime") if isinstance(value, float) else f.get("plain")
         ctx.write_formula(lists, 1, HELPER_COL + k, "=" + formulas[label], value, fmt)
+    for name, label in ((PERIOD_FROM_NAME, "From month"), (PERIOD_TO_NAME, "To month")):
+        ctx.workbook.define_name(name, "=" + cells[label])  # what the Tickets' selection column reads
     return cells
 
 
@@ -385,7 +396,8 @@ def _grids(ctx: BuildContext, ws: Worksheet, filters: Filters) -> dict[str, Grid
                  ctx, ws, top, left, dimension(frame, "agent", "Agent"), [kpi("ttr_mean"), kpi("csat")],
                  base=all_filters)),
              ("accounts", "account_pareto", 5, lambda top, left: _pareto(ctx, ws, top, left, all_filters)),
-             ("stages", "escalation_stages", 3, lambda top, left: _stages(ctx, ws, top, left, all_filters))]
+             ("stages", "escalation_stages", 3, lambda top, left: _stages(ctx, ws, top, left,
+                                                                             filters.by_column()))]
     left, band_end = 0, row
     for key, chart, width, make in small:
         if chart not in charts:

@@ -12,7 +12,7 @@ from xlsxwriter.worksheet import Worksheet
 from supportxl.errors import SupportxlError
 from supportxl.metrics.cube import (CUBE_COLUMNS, CUBE_TABLE, PERCENTILE_COLUMNS, PERCENTILES_TABLE, cube_frame,
                                    percentile_frame)
-from supportxl.metrics.kpis import BREACH_HOURS_CAP_NAME
+from supportxl.metrics.kpis import BREACH_HOURS_CAP_NAME, SELECTION_KEY, selection_formula
 from supportxl.schema import EVENT_SHEET_COLUMNS, SLA_COLUMN_BY_KEY, Column, ticket_columns
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.ranges import MAX_CELL_CHARS, MAX_DATA_ROWS, column_letter
@@ -151,7 +151,8 @@ def _fitted_width(spec: Column, values: pd.Series) -> float:
 
 def tickets_sheet_columns(ctx: BuildContext) -> tuple[Column, ...]:
     """The Tickets table's columns in this build (the pivot cache must list them in this order)."""
-    return ticket_columns(ctx.template.business_hours, "issue_type_rule" in ctx.frame)
+    return ticket_columns(ctx.template.business_hours, "issue_type_rule" in ctx.frame,
+                          dashboard="Dashboard" in ctx.template.sheets)
 
 
 def write_tickets(ctx: BuildContext, ws: Worksheet) -> None:
@@ -183,6 +184,7 @@ def write_tickets(ctx: BuildContext, ws: Worksheet) -> None:
         # Open tickets only (no resolved time): the share of the target their clock has used.
         "sla_used": lambda r: (f'=IF(OR({ref("resolution_target", r)}="",{ref("resolved_at", r)}<>""),"",'
                                f'{ref("resolution_clock", r)}/{ref("resolution_target", r)})'),
+        SELECTION_KEY: lambda r: "=" + selection_formula(lambda key: ref(key, r)),
     }
     write_table(ctx, ws, ctx.frame, columns, "Tickets", formulas)
     # Rows whose resolution SLA is breached are tinted, live: the rule reads the formula column.
