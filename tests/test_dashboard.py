@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import zipfile
 
+import numpy as np
 import pandas as pd
 import pytest
 from openpyxl.utils import get_column_letter
@@ -15,10 +16,11 @@ from supportxl.metrics.derive import derive_tickets
 from supportxl.metrics.kpis import kpi
 from supportxl.template import load_template
 from supportxl.verify import compare_with_recalculated, recalculate, run_libreoffice, set_cell_values
+from supportxl.workbook.builder import build_workbook
 from supportxl.workbook.catalogue import DEFAULT_CARDS as CARD_KPIS
 from supportxl.workbook.sheets.data import excel_serial
 
-from conftest import kpi_value, load_book as load, soffice_or_skip
+from conftest import kpi_value, load_book as load, make_dataset, soffice_or_skip
 
 CARD_CELLS = ["A8", "D8", "G8", "J8", "M8", "A14", "D14", "G14", "J14", "M14"]
 FILTER_CELLS = {"Period": "B5", "Channel": "E5", "Priority": "H5", "Team": "K5"}
@@ -212,6 +214,70 @@ def test_filters_recalculate_to_pandas_on_the_filtered_tickets(small_dataset, sm
             assert got == pytest.approx(expected, rel=1e-9), key
     comparison = compare_with_recalculated(edited, recalculated)
     assert comparison.formula_cells > 1_000 and not comparison.errors, comparison.summary()
+
+
+@pytest.fixture(scope="module")
+def second_quarter_high(tmp_path_factory):
+    """A few hundred tickets' workbook with the Dashboard set to 2025 Q2 and High priority, as
+    written and as LibreOffice recalculated it, with the derived tickets."""
+    soffice_or_skip()
+    dataset = make_dataset(400, seed=5)
+    folder = tmp_path_factory.mktemp("selection")
+    build_workbook(dataset, folder / "book.xlsx")
+    edited = set_cell_values(folder / "book.xlsx", "Dashboard", {"B5": "2025 Q2", "H5": "High"},
+                             folder / "q2-high.xlsx")
+    return derive_tickets(dataset, load_template()), edited, recalculate(edited, folder / "out")
+
+
+def _grid(ws, header: str, value_header: str) -> dict:
+    """A Dashboard grid below the charts as {row label: value}: the grid whose label column is
+    headed ``header``, its column headed ``value_header``, down to the total row."""
+    top = next(c for row in ws.iter_rows(min_row=60) for c in row if c.value == header)
+    col = next(c.column for c in ws[top.row] if c.column > top.column and c.value == value_header)
+    values = {}
+    for row in range(top.row + 1, ws.max_row + 1):
+        label = ws.cell(row, top.column).value
+        if label in (None, "Total"):
+            return values
+        values[label] = ws.cell(row, col).value
+    return values
+
+
+@pytest.mark.libreoffice
+def test_a_selection_recalculates_to_pandas_through_the_selection_column(second_quarter_high):
+    frame, edited, recalculated = second_quarter_high
+    book = load(recalculated, data_only=True)
+    tickets, ws = book["Tickets"], book["Dashboard"]
+    high = frame["priority"] == "High"
+    quarter = frame["month"].between(pd.Timestamp("2025-04-01"), pd.Timestamp("2025-06-01"))
+    headers = [c.value for c in tickets[1]]
+    selection = [row[0] for row in tickets.iter_rows(min_row=2, min_col=len(headers), values_only=True)]
+    assert headers[-1] == "Dashboard selection"
+    assert selection == np.where(high, np.where(quarter, 2, 1), 0).tolist()
+    subset, high_tickets = frame[high & quarter], frame[high]
+    assert 20 < len(subset) < len(high_tickets) < len(frame)
+    # The cards: the quarter's High tickets.
+    cards = dict(zip(CARD_KPIS, CARD_CELLS))
+    assert ws[cards["tickets"]].value == len(subset)
+    assert ws[cards["ttr_median"]].value == pytest.approx(subset["ttr_hours"].median(), rel=1e-9)
+    # The grids by issue type and channel: the quarter's High tickets; by month: every month's.
+    for header, key in (("Issue type", "issue_type"), ("Channel", "channel")):
+        counts = subset[key].value_counts()
+        assert {k: v for k, v in _grid(ws, header, "Tickets").items() if v} == counts.to_dict()
+    months = {pd.Timestamp(m): n for m, n in high_tickets["month"].value_counts().items()}
+    by_month = _grid(ws, "Month", "Tickets")
+    assert {pd.Timestamp(m): n for m, n in by_month.items() if n} == months
+    medians = high_tickets.groupby("month")["ttr_hours"].median()
+    for month, value in _grid(ws, "Month", "Median resolution (h)").items():
+        assert value == pytest.approx(medians[pd.Timestamp(month)], rel=1e-9)
+    late = subset["resolved_at"].notna() & (subset["resolution_breached"] == 1)
+    assert _grid(ws, "Priority", "Resolved late") == {"Critical": 0, "High": int(late.sum()), "Medium": 0, "Low": 0}
+    means = subset.groupby("agent")["ttr_hours"].mean()
+    agents = {k: v for k, v in _grid(ws, "Agent", "Mean resolution (h)").items() if v not in (None, "")}
+    assert agents.keys() == set(means.dropna().index)
+    assert all(agents[a] == pytest.approx(means[a], rel=1e-9) for a in agents)
+    comparison = compare_with_recalculated(edited, recalculated)
+    assert not comparison.errors, comparison.summary()
 
 
 @pytest.mark.libreoffice
