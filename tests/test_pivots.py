@@ -13,6 +13,7 @@ import subprocess
 import time
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from pathlib import Path
 
 import warnings
@@ -598,3 +599,63 @@ def test_a_failure_while_the_records_are_deflated_leaves_no_file(tiny_dataset, t
     with pytest.raises(MemoryError, match="no room for the records"):
         build_workbook(tiny_dataset, tmp_path / "book.xlsx", load_template())
     assert not list(tmp_path.iterdir())  # the records' thread handed its error over; nothing half-written
+
+
+# --- the records built beside the writer ------------------------------------------------
+
+def _records_cache(rows: int = 12_000):
+    from supportxl.schema import Column
+    from supportxl.workbook.pivots import build_cache
+
+    rng = np.random.default_rng(7)
+    columns = (Column("team", "Team"), Column("hours", "Hours", "hours"))
+    cells = {"team": ("text", rng.choice(np.array(["Tier 1", "Tier 2", ""], dtype=object), rows)),
+             "hours": ("number", np.round(rng.exponential(9, rows), 6))}
+    return build_cache("Data", columns, cells, {"Team"})
+
+
+def _inflated(result) -> bytes:
+    data, crc, size = result
+    text = zlib.decompressobj(-zlib.MAX_WBITS).decompress(data)
+    assert (zlib.crc32(text), len(text)) == (crc, size)
+    return text
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forking needs a POSIX system")
+def test_forked_and_threaded_records_are_the_records():
+    from supportxl.workbook.pivots import DeflatedRecords, ForkedRecords, cache_records_xml, deflated_records
+
+    cache = _records_cache()
+    expected = cache_records_xml(cache)
+    assert _inflated(deflated_records(cache)) == expected
+    forked, threaded = ForkedRecords(cache), DeflatedRecords(cache)
+    assert forked.result() == threaded.result() == deflated_records(cache)
+    forked.cancel()  # after the result: nothing left to stop
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forking needs a POSIX system")
+def test_a_failing_records_child_leaves_the_records_to_the_parent(monkeypatch):
+    from supportxl.workbook import pivots
+
+    cache, parent, real = _records_cache(), os.getpid(), pivots.deflated_records
+
+    def fails_in_the_child(*args):
+        if os.getpid() != parent:
+            raise MemoryError
+        return real(*args)
+
+    monkeypatch.setattr(pivots, "deflated_records", fails_in_the_child)
+    records = pivots.ForkedRecords(cache)
+    assert records.result() == real(cache)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forking needs a POSIX system")
+def test_cancelled_records_end_their_child_at_once():
+    from supportxl.workbook.pivots import ForkedRecords
+
+    records = ForkedRecords(_records_cache(400_000))  # seconds of work for the child
+    child = records._pid
+    records.cancel()
+    with pytest.raises(ChildProcessError):  # already reaped: no zombie left behind
+        os.waitpid(child, os.WNOHANG)
+    assert records._file.closed

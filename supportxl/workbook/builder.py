@@ -16,7 +16,7 @@ from supportxl.template import ReportTemplate, load_template
 from supportxl.workbook.context import BuildContext
 from supportxl.workbook.grids import Grid
 from supportxl.workbook.package import PackagedWorkbook
-from supportxl.workbook.pivots import DeflatedRecords, PivotSheet, add_pivot_parts, start_records
+from supportxl.workbook.pivots import PivotSheet, Records, add_pivot_parts, start_records
 from supportxl.workbook.printing import SIDE_MARGIN, TOP_MARGIN, page_breaks
 from supportxl.workbook.sheets import dashboard, data, escalations, insights, operations, pivots, quality, summaries
 from supportxl.workbook.sheets.about import write_about
@@ -102,7 +102,7 @@ def print_setup(ws, title: str, *, repeat_header: bool | int, one_page: bool = F
         ws.repeat_rows(0, repeat_header)
 
 
-def _start_pivots(workbook: PackagedWorkbook, pivot_sheet: PivotSheet | None) -> DeflatedRecords | None:
+def _start_pivots(workbook: PackagedWorkbook, pivot_sheet: PivotSheet | None) -> Records | None:
     """Start the records of the pivots (if any) and have their parts join the package."""
     records = start_records(pivot_sheet)
     if records is not None:

@@ -4,7 +4,7 @@ table parts, the x14 slicer parts and the x15 timeline parts, added to the packa
 XlsxWriter has no pivot tables, so the pivot parts join the package before its zip is assembled
 (``PackagedWorkbook.before_zip``): the few parts XlsxWriter wrote that must know about them
 (content types, the workbook, its relationships, the Pivots sheet) are edited, and the pivot
-parts are added, the records deflated on a thread of their own while the rest is written. The
+parts are added, the records deflated by a process of their own while the rest is written. The
 layout of each pivot (which cells hold which item) is decided by the Pivots sheet writer, which
 also writes the same cells as values, so a viewer that never refreshes a pivot shows the numbers.
 
@@ -22,13 +22,18 @@ versions and filterType, and its bounds; a defined name per slicer and timeline 
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
+import signal
+import struct
+import sys
+import tempfile
 import threading
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, NoReturn
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
@@ -560,10 +565,24 @@ class PivotSheet:
     timeline: TimelinePlace | None = None
 
 
+def deflated_records(cache: PivotCache, stopped: Callable[[], bool] = lambda: False) -> tuple[bytes, int, int] | None:
+    """The cache records part deflated (the bytes zipfile writes), its CRC-32 and its size;
+    None when ``stopped()`` turns true between two chunks."""
+    deflate = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)  # zipfile's deflate
+    pieces, crc, size = [], 0, 0
+    for piece in cache_records_chunks(cache):
+        if stopped():
+            return None
+        crc, size = zlib.crc32(piece, crc), size + len(piece)
+        pieces.append(deflate.compress(piece))
+    pieces.append(deflate.flush())
+    return b"".join(pieces), crc, size
+
+
 class DeflatedRecords:
-    """The cache records part, built and deflated on a second thread while XlsxWriter saves the
-    rest of the workbook (deflating releases the interpreter lock; the bytes are what zipfile
-    writes). ``cancel`` stops it between chunks, so an interrupted build ends promptly."""
+    """The records part, built and deflated on a second thread while the rest of the workbook
+    is written (deflating releases the interpreter lock, building the text does not).
+    ``cancel`` stops it between chunks, so an interrupted build ends promptly."""
 
     def __init__(self, cache: PivotCache) -> None:
         self._cache = cache
@@ -574,15 +593,7 @@ class DeflatedRecords:
 
     def _run(self) -> None:
         try:
-            deflate = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)  # zipfile's deflate
-            pieces, crc, size = [], 0, 0
-            for piece in cache_records_chunks(self._cache):
-                if self._stop.is_set():
-                    return
-                crc, size = zlib.crc32(piece, crc), size + len(piece)
-                pieces.append(deflate.compress(piece))
-            pieces.append(deflate.flush())
-            self._done = (b"".join(pieces), crc, size)
+            self._done = deflated_records(self._cache, self._stop.is_set)
         except BaseException as exc:  # handed to the thread that waits for the part
             self._done = exc
 
@@ -597,12 +608,77 @@ class DeflatedRecords:
         self._stop.set()
 
 
-def start_records(pivots: PivotSheet | None) -> DeflatedRecords | None:
+class ForkedRecords:
+    """The records part, built and deflated by a forked child process while the rest of the
+    workbook is written, so that building its text does not take the interpreter lock from
+    the writer; the child hands the part over in a temporary file. Should the child fail
+    (killed, out of memory), ``result`` builds the part itself: the bytes are the same.
+    ``cancel`` ends the child at once."""
+
+    def __init__(self, cache: PivotCache) -> None:
+        self._cache = cache
+        self._file = tempfile.TemporaryFile(prefix="supportxl-records-")
+        parent = os.getpid()
+        self._pid: int | None = os.fork()
+        if self._pid == 0:
+            _records_child(cache, self._file, parent)
+
+    def result(self) -> tuple[bytes, int, int]:
+        """The deflated part, its CRC-32 and its size (waits for the child)."""
+        if self._pid is not None:
+            _, status = os.waitpid(self._pid, 0)
+            self._pid = None
+            if status == 0:
+                self._file.seek(0)
+                crc, size = struct.unpack("<QQ", self._file.read(16))
+                return self._file.read(), crc, size
+        return deflated_records(self._cache)
+
+    def cancel(self) -> None:
+        if self._pid is not None:
+            try:
+                os.kill(self._pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            os.waitpid(self._pid, 0)
+            self._pid = None
+        self._file.close()
+
+
+def _records_child(cache: PivotCache, file, parent: int) -> NoReturn:
+    """In the forked child: write the deflated records to ``file``, then exit without the
+    parent's clean-up. Ctrl-C is the parent's to handle (it cancels the child); the child also
+    stops should the parent die before it is done."""
+    status = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        done = deflated_records(cache, lambda: os.getppid() != parent)
+        if done is not None:
+            data, crc, size = done
+            file.write(struct.pack("<QQ", crc, size) + data)
+            file.flush()
+            status = 0
+    except BaseException:  # the parent builds the part itself
+        pass
+    finally:
+        os._exit(status)
+
+
+# Forking is the way where the system forks a process cheaply and safely (Linux); elsewhere
+# (macOS's system libraries, Windows) the records take the thread.
+FORK_RECORDS = sys.platform.startswith("linux") and hasattr(os, "fork")
+Records = DeflatedRecords | ForkedRecords
+
+
+def start_records(pivots: PivotSheet | None) -> Records | None:
     """Start building the records of ``pivots`` (None without pivots)."""
-    return DeflatedRecords(pivots.cache) if pivots is not None and pivots.layouts else None
+    if pivots is None or not pivots.layouts:
+        return None
+    return (ForkedRecords if FORK_RECORDS else DeflatedRecords)(pivots.cache)
 
 
-def add_pivot_parts(parts: PackageParts, pivots: PivotSheet, records: DeflatedRecords) -> None:
+def add_pivot_parts(parts: PackageParts, pivots: PivotSheet, records: Records) -> None:
     """Add the pivot cache (its records those ``start_records`` began), the pivot tables, the
     slicers and the timeline of ``pivots`` to the parts XlsxWriter wrote."""
     _Package(parts).add(pivots, records)
@@ -615,7 +691,7 @@ class _Package:
         self._parts = parts
         self.text = parts.text
 
-    def add(self, pivots: PivotSheet, records: DeflatedRecords) -> None:
+    def add(self, pivots: PivotSheet, records: Records) -> None:
         sheet_part, tab_id = self._sheet_part(pivots.sheet)
         cache = pivots.cache
         self._part("xl/pivotCache/pivotCacheDefinition1.xml", "cache", cache_definition_xml(cache))
