@@ -20,11 +20,12 @@ RESULT_PREFIX = "BENCH-RESULT "
 
 # --------------------------------------------------------------------------- child side
 
-def peak_mib() -> float:
-    """Peak resident memory of this process so far, in MiB (``ru_maxrss``)."""
+def peak_mib(children: bool = False) -> float:
+    """Peak resident memory of this process so far, in MiB (``ru_maxrss``); with ``children``,
+    that of the largest child process it has waited for."""
     import resource
 
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF).ru_maxrss
     # KiB on Linux, bytes on macOS.
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 

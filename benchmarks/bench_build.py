@@ -138,7 +138,8 @@ def run_case(case: str, tickets: int, seed: int) -> dict:
         seconds = time.perf_counter() - started
         size = path.stat().st_size
     return {"case": case, "tickets": len(dataset.tickets), "events": len(dataset.escalation_events),
-            "seconds": seconds, "peak_mib": peak_mib(), "baseline_mib": before_mib, "bytes": size}
+            "seconds": seconds, "peak_mib": peak_mib(), "baseline_mib": before_mib, "bytes": size,
+            "child_mib": peak_mib(children=True)}
 
 
 # -------------------------------------------------------------------------- parent side
@@ -157,6 +158,9 @@ def report(results: dict[str, dict | None], tickets: int) -> None:
     print_table(rows)
     print_baseline([r for r in results.values() if r and "seconds" in r],
                    "the interpreter, imports and the generated dataset")
+    children = [(CASES[case], r["child_mib"]) for case, r in results.items() if r and r.get("child_mib")]
+    for label, mib in children:  # the pivot records' forked process
+        print(f"({label}: its child process peaked at {mib:,.0f} MiB, most of it pages shared with the build)")
     print_targets(_targets(results, tickets))
 
 
