@@ -38,7 +38,7 @@ SheetWriter = Callable[[BuildContext, object], object]
 # Every sheet a template may name, in the order they are written (their order in the workbook
 # is _sheet_order's): Insights links to grids of the summaries before it, and About lists the
 # warnings of all the others. Pivots comes first, so that its cache's records are built and
-# deflated on a second thread while the other sheets are written.
+# deflated beside the writer (pivots.start_records) while the other sheets are written.
 SHEETS: tuple[tuple[str, SheetWriter], ...] = (
     (pivots.SHEET, pivots.write_pivots),
     ("Dashboard", dashboard.write_dashboard),
