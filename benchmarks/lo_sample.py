@@ -72,7 +72,8 @@ def start_office(profile: Path):
 
 
 def formula_cells(sheet) -> list[tuple[int, int]]:
-    """(column, row) of every formula cell of ``sheet``, as its ranges (not cell by cell)."""
+    """The ranges of ``sheet``'s formula cells, (first column, first row, last column, last
+    row) each, rather than cell by cell (a data sheet has millions)."""
     found = sheet.queryContentCells(FORMULA_CELLS).getRangeAddresses()
     return [(r.StartColumn, r.StartRow, r.EndColumn, r.EndRow) for r in found]
 

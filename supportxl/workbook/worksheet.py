@@ -128,11 +128,11 @@ class FastWorksheet(Worksheet):
     def _prepare_formula(self, formula, expand_future_functions=False):
         """XlsxWriter's preparation of ``formula``, skipping its thirty-odd regular expressions
         when no name called in the formula is one they change (most formulas)."""
-        text = formula[1:] if formula.startswith("{") else formula
-        text = text[1:] if text.startswith("=") else text
-        text = text[:-1] if text.endswith("}") else text
         if self.use_future_functions or expand_future_functions:
             return super()._prepare_formula(formula, expand_future_functions)
+        text = formula[1:] if formula.startswith("{") else formula  # as XlsxWriter strips it
+        text = text[1:] if text.startswith("=") else text
+        text = text[:-1] if text.endswith("}") else text
         if "_xlfn." in text or all(_unchanged_name(name) for name in _CALLED_NAME.findall(text)):
             return text
         return super()._prepare_formula(formula, expand_future_functions)

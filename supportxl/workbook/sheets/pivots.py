@@ -63,7 +63,8 @@ def write_pivots(ctx: BuildContext, ws: Worksheet) -> dict[str, PivotSheet]:
 def ticket_cache(ctx: BuildContext) -> PivotCache:
     """The pivot cache of the Tickets table: its columns as the sheet's cells hold them."""
     columns = tickets_sheet_columns(ctx)
-    cells = {c.key: column_cells(ctx, TICKETS_TABLE, c, ctx.frame[c.key], keep=True) for c in columns}
+    # The value columns are kept for the Tickets sheet to take; its formula columns it writes itself.
+    cells = {c.key: column_cells(ctx, TICKETS_TABLE, c, ctx.frame[c.key], keep=not c.formula) for c in columns}
     axis = {name for spec in ctx.template.pivots for name in spec.fields if name != spec.values}
     axis |= set(ctx.template.slicers)
     return build_cache(TICKETS_TABLE, columns, cells, axis, order=ITEM_ORDER,
