@@ -110,6 +110,65 @@ def test_an_interrupted_build_says_so_in_one_line_and_leaves_nothing(data, tmp_p
     assert out.read_bytes() == PREVIOUS and temporaries(tmp_path, out.name) == []
 
 
+# A signal that arrives while a child is forked: CPython raises it inside an at-fork callback
+# (logging's in the parent, random's in the child), prints it and carries on. The callbacks
+# below send it at that moment, then run Python code, as those do, so that it is raised there.
+FORKED_RECORDS = """
+import os, signal, sys, numpy as np
+from supportxl.schema import Column
+from supportxl.workbook.pivots import ForkedRecords, build_cache, deflated_records
+
+def busy():
+    for _ in range(10_000):
+        pass
+
+cells = {"team": ("text", np.array(["Tier 1", "Tier 2"] * 500, dtype=object))}
+cache = build_cache("Data", (Column("team", "Team"),), cells, {"Team"})
+"""
+
+
+def _forked_records(script: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", FORKED_RECORDS + script], capture_output=True, text=True,
+                          timeout=WAIT)
+
+
+@pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="forking needs a POSIX system")
+def test_a_ctrl_c_during_the_records_fork_interrupts_the_parent():
+    run = _forked_records("""
+def interrupted():
+    os.kill(os.getpid(), signal.SIGINT)
+    busy()
+
+os.register_at_fork(after_in_parent=interrupted)
+try:
+    ForkedRecords(cache)
+except KeyboardInterrupt:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+        print("interrupted, a child left")
+    except ChildProcessError:
+        print("interrupted, the child reaped")
+""")
+    assert (run.returncode, run.stdout, run.stderr) == (0, "interrupted, the child reaped\n", "")
+
+
+@pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="forking needs a POSIX system")
+def test_a_sigterm_to_the_records_child_during_its_fork_ends_it_and_the_parent_builds_the_part():
+    run = _forked_records("""
+def interrupt(signum, frame):  # the command line's SIGTERM handler, which the child inherits
+    raise KeyboardInterrupt
+
+def stopped():
+    os.kill(os.getpid(), signal.SIGTERM)
+    busy()
+
+signal.signal(signal.SIGTERM, interrupt)
+os.register_at_fork(after_in_child=stopped)
+print(ForkedRecords(cache).result() == deflated_records(cache))
+""")
+    assert (run.returncode, run.stdout, run.stderr) == (0, "True\n", "")
+
+
 @pytest.fixture
 def old_split(data, tmp_path):
     """A folder holding an earlier split's files, to be replaced whole or not at all."""

@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import copy
 import os
-import signal
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from supportxl.children import interrupts_held, leave_interrupts_to_parent
 from supportxl.dataset import Dataset
 from supportxl.deliver.routing import slug
 from supportxl.errors import SupportxlError
@@ -174,7 +172,7 @@ def _write_split(model, slices: list[Slice], temp: Path, template, by: str, comm
     else:
         pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_setup, initargs=(os.getpid(),))
         try:
-            with _sigint_held():  # the workers start with Ctrl-C held, then ignore it
+            with interrupts_held():  # the workers start with the interrupts held
                 futures = {pool.submit(_build_slice, s.dataset, paths[s.stem], template, command): s
                            for s in slices}
             for future in as_completed(futures):
@@ -197,29 +195,11 @@ def _write_split(model, slices: list[Slice], temp: Path, template, by: str, comm
 PARENT_CHECK_SECONDS = 0.5
 
 
-@contextmanager
-def _sigint_held() -> Iterator[None]:
-    """Hold back SIGINT while the workers are forked, so that none gets a Ctrl-C before it has
-    set itself to ignore it; the parent receives a held one when this ends."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-
 def _worker_setup(parent: int) -> None:
-    """In each worker: Ctrl-C is the parent's to handle (it stops the workers), and the worker
-    exits on its own when the parent has died (killed with -9, say) instead of building on.
-    SIGTERM, which the parent sends to stop a worker, ends it at once: the handler inherited
-    from the command line would raise KeyboardInterrupt and print the worker's traceback."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held by the parent at the fork
+    """In each worker: Ctrl-C and SIGTERM as ``leave_interrupts_to_parent`` says (the parent
+    stops the workers), and the worker exits on its own when the parent has died (killed with
+    -9, say) instead of building on."""
+    leave_interrupts_to_parent()
 
     def watch() -> None:
         while os.getppid() == parent:

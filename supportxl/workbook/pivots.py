@@ -39,6 +39,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 import pandas as pd
 
+from supportxl.children import interrupts_held, leave_interrupts_to_parent
 from supportxl.schema import Column
 from supportxl.workbook.package import PackageParts
 from supportxl.workbook.ranges import area
@@ -618,10 +619,16 @@ class ForkedRecords:
     def __init__(self, cache: PivotCache) -> None:
         self._cache = cache
         self._file = tempfile.TemporaryFile(prefix="supportxl-records-")
+        self._pid: int | None = None
         parent = os.getpid()
-        self._pid: int | None = os.fork()
-        if self._pid == 0:
-            _records_child(cache, self._file, parent)
+        try:
+            with interrupts_held():
+                self._pid = os.fork()
+                if self._pid == 0:
+                    _records_child(cache, self._file, parent)
+        except BaseException:  # a Ctrl-C held during the fork: the caller never got this object
+            self.cancel()
+            raise
 
     def result(self) -> tuple[bytes, int, int]:
         """The deflated part, its CRC-32 and its size (waits for the child)."""
@@ -651,8 +658,7 @@ def _records_child(cache: PivotCache, file, parent: int) -> NoReturn:
     stops should the parent die before it is done."""
     status = 1
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        leave_interrupts_to_parent()
         done = deflated_records(cache, lambda: os.getppid() != parent)
         if done is not None:
             data, crc, size = done
