@@ -139,8 +139,8 @@ def generate(params: GeneratorParams, progress: Progress | None = None) -> Datas
     tickets = pd.DataFrame({
         "ticket_id": ticket_ids,
         "created_at": created,
-        "first_response_at": np.where(responded, first_response, np.datetime64("NaT")),
-        "resolved_at": np.where(resolved, latent_resolved, np.datetime64("NaT")),
+        "first_response_at": np.where(responded, first_response, np.datetime64("NaT", "ns")),
+        "resolved_at": np.where(resolved, latent_resolved, np.datetime64("NaT", "ns")),
         "status": np.array(STATUSES, dtype=object)[status],
         "priority": priority_names[priority],
         "channel": channel_names[channel],
