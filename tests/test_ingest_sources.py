@@ -132,6 +132,22 @@ def test_zendesk_explore_xlsx_with_excel_serial_dates(tmp_path):
     assert result.dataset.manifest["format"] == {"format": "XLSX", "sheet": "Tickets"}
 
 
+def test_excel_serials_after_2099_are_unparseable_not_wrapped_into_other_years(tmp_path):
+    # Nanoseconds end in 2262: serial 258504 (the year 2607) used to wrap to 2023-03-15 00:25:26,
+    # and 132321 (2262) to raise on NumPy 2.5
+    path = tmp_path / "zendesk.csv"
+    path.write_text("Id,Created at,Solved at,Status\n1,45717.5,45718.25,Solved\n2,258504,,Open\n"
+                    "3,45717.5,132321,Solved\n")
+    result = load_export(path, "zendesk")
+    t = _by_id(result)
+    assert list(t.index) == [1, 3]
+    assert t.loc[1, "resolved_at"] == ts("2025-03-02 06:00") and t.loc[3, "resolved_at"] is pd.NaT
+    created, solved = _findings(result, "unparseable date", "Created at"), _findings(result, "unparseable date", "Solved at")
+    assert (created[0].examples, created[0].detail) == (((3, "Created at", "258504"),),
+                                                        "the row is dropped: a ticket needs its created time")
+    assert (solved[0].examples, solved[0].detail) == (((4, "Solved at", "132321"),), "kept as missing")
+
+
 def test_xlsx_reads_the_first_sheet_unless_told(tmp_path):
     from supportxl.errors import SupportxlError
 

@@ -23,6 +23,7 @@ EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "s")
 ABSURD_HOURS = 5 * 365.25 * 24  # a duration longer than five years is not a support duration
 MAX_COUNT = 1e9
 NAT = np.datetime64("NaT", "ns")
+_LATEST_SERIAL = (LATEST - EXCEL_EPOCH) / np.timedelta64(1, "D")  # the Excel serial of LATEST
 
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
 _OFFSET = r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
@@ -244,7 +245,9 @@ def _from_number(number: np.ndarray, fmt: str) -> tuple[np.ndarray, np.ndarray]:
     finite = np.isfinite(number) & (np.abs(number) < 1e15 if fmt != "epoch_ms" else np.abs(number) < 1e17)
     out = np.full(len(number), NAT)
     if fmt == "excel":
-        finite &= (number >= 1) & (number < 2_958_466)
+        # Before LATEST: later serials (Excel's run to 9999) overflow nanoseconds, wrapping into
+        # plausible dates or raising, depending on NumPy's version
+        finite &= (number >= 1) & (number < _LATEST_SERIAL)
         seconds = np.round(number[finite] * 86_400).astype(np.int64)
         out[finite] = (EXCEL_EPOCH + seconds.astype("timedelta64[s]")).astype("datetime64[ns]")
         return out, np.zeros(len(number), dtype=bool)
