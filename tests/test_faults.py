@@ -118,8 +118,8 @@ import os, signal, sys, numpy as np
 from supportxl.schema import Column
 from supportxl.workbook.pivots import ForkedRecords, build_cache, deflated_records
 
-def busy():
-    for _ in range(10_000):
+def busy():  # longer than the interpreter's switch interval (5 ms)
+    for _ in range(2_000_000):
         pass
 
 cells = {"team": ("text", np.array(["Tier 1", "Tier 2"] * 500, dtype=object))}
@@ -133,8 +133,14 @@ def _forked_records(script: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="forking needs a POSIX system")
-def test_a_ctrl_c_during_the_records_fork_interrupts_the_parent():
-    run = _forked_records("""
+@pytest.mark.parametrize("threads", ["", "import threading\ndef spin():\n    while True:\n        pass\n"
+                                         "threading.Thread(target=spin, daemon=True).start()\n"],
+                         ids=["alone", "beside-a-busy-thread"])
+def test_a_ctrl_c_during_the_records_fork_interrupts_the_parent(threads):
+    # Beside a busy thread (the build's deflating workers), the kernel hands the Ctrl-C to
+    # that thread while the forking one holds it back, and Python runs the handler in the
+    # forking thread when it next takes the interpreter lock back: in the at-fork callback
+    run = _forked_records(threads + """
 def interrupted():
     os.kill(os.getpid(), signal.SIGINT)
     busy()
