@@ -40,9 +40,15 @@ def test_the_wheel_carries_every_template_inside_the_package(wheel):
 
 def test_the_installed_wheel_builds_a_report_from_another_folder(wheel, tmp_path):
     venv = tmp_path / "venv"
-    # The system site-packages provide the dependencies, so nothing is downloaded.
+    # The tests' own site-packages provide the dependencies, so nothing is downloaded. A venv
+    # made from inside a venv is based on the interpreter below it, whose site-packages may
+    # lack them: the new one is pointed at every site-packages the tests run with.
     run([sys.executable, "-m", "venv", "--system-site-packages", venv], cwd=tmp_path)
     python = venv / "bin" / "python"
+    purelib = Path(run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                       cwd=tmp_path).stdout.strip())
+    (purelib / "tests-dependencies.pth").write_text(
+        "".join(f"{p}\n" for p in sys.path if p.endswith(("site-packages", "dist-packages"))))
     run([python, "-m", "pip", "install", "--no-deps", "--no-index", "-q", wheel], cwd=tmp_path)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
