@@ -626,7 +626,7 @@ class ForkedRecords:
                 self._pid = os.fork()
                 if self._pid == 0:
                     _records_child(cache, self._file, parent)
-        except BaseException:  # a Ctrl-C held during the fork: the caller never got this object
+        except BaseException:  # a Ctrl-C noted during the fork, raised before the caller has this object
             self.cancel()
             raise
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-
 from supportxl.fileio import atomic_write
 from supportxl.metrics.kpis import Criterion, kpi
 from supportxl.model import ReportModel
